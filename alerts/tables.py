@@ -1,0 +1,2 @@
+"""The alert tables, declared once (filled in by ingestion)."""
+ALL_TABLES: list = []

@@ -1,0 +1,103 @@
+"""Settings of the portal, all read from the environment with working defaults.
+
+With no variable set the portal runs on one machine: the embedded store under ``var/store``,
+SQLite under ``var/``, and a Celery broker on local disk. Set ``STORE_BACKEND=hbase``,
+``DATABASE_URL`` and ``CELERY_BROKER_URL`` to run on HBase, PostgreSQL and Redis.
+"""
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# --- Core ------------------------------------------------------------------------------------
+# The default key is only for local runs; production sets SECRET_KEY (DEBUG off refuses the default).
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else environ.Env.NOTSET)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "store",
+    "alerts",
+    "search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -------------------------------------------------------------------------------
+# User data (accounts, tokens, annotations, fit jobs) lives here; alert data lives in the store.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- The alert store -------------------------------------------------------------------------
+STORE = {
+    "BACKEND": env.str("STORE_BACKEND", default="embedded"),  # embedded | hbase
+    "PATH": env.str("STORE_PATH", default=str(VAR_DIR / "store")),
+    "HBASE_HOST": env.str("HBASE_HOST", default="127.0.0.1"),
+    "HBASE_PORT": env.int("HBASE_PORT", default=9090),
+    "HBASE_TABLE_PREFIX": env.str("HBASE_TABLE_PREFIX", default="portal"),
+    "HBASE_TIMEOUT_MS": env.int("HBASE_TIMEOUT_MS", default=10000),
+    "HBASE_POOL_SIZE": env.int("HBASE_POOL_SIZE", default=4),
+}
+# Where the demo data (real alert files) is looked for when the store is empty.
+PORTAL_DATA = env.str("PORTAL_DATA", default="")
+
+# --- Internationalisation, static files ------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
+
+# --- REST framework --------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}

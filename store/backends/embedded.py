@@ -1,0 +1,229 @@
+"""The embedded backend: LMDB on local disk, in-process, no server.
+
+LMDB is a sorted key-value store with memory-mapped reads, which matches HBase's model (sorted
+row keys, prefix and range scans). Each table is a named LMDB database; each row is one value, a
+msgpack map of its typed cells, so a row is one lookup (HBase stores one cell per column; here
+one read per row is what makes point reads cheap).
+
+Concurrency: any number of processes read while one writes (LMDB's single-writer lock is
+cross-process: a second writer waits for the first to commit). An environment is never shared
+across fork: a process that finds itself with another pid reopens it.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Iterator, Sequence
+
+import lmdb
+
+from ..codecs import pack, unpack
+from ..exceptions import StoreError, StoreUnavailable, TableMissing
+from .base import Cells, project
+
+
+# One environment per folder and process, shared by every backend object on that folder (LMDB
+# refuses to open the same files twice in a process). Entries made by a parent before a fork are
+# closed in the child, which then opens its own.
+_ENVIRONMENTS: dict[str, tuple[int, lmdb.Environment]] = {}
+_ENV_LOCK = threading.Lock()
+
+
+def _environment(path: str, map_size: int, max_dbs: int) -> lmdb.Environment:
+    pid = os.getpid()
+    with _ENV_LOCK:
+        for other_path, (owner, env) in list(_ENVIRONMENTS.items()):
+            if owner != pid:  # inherited across fork: unusable here
+                try:
+                    env.close()
+                except lmdb.Error:
+                    pass
+                del _ENVIRONMENTS[other_path]
+        entry = _ENVIRONMENTS.get(path)
+        if entry is not None:
+            return entry[1]
+        os.makedirs(path, exist_ok=True)
+        env = lmdb.open(
+            path,
+            map_size=map_size,
+            max_dbs=max_dbs,
+            max_readers=1024,
+            readahead=False,  # random point reads: let the page cache decide
+        )
+        _ENVIRONMENTS[path] = (pid, env)
+        return env
+
+
+def _forget_environment(path: str) -> None:
+    with _ENV_LOCK:
+        entry = _ENVIRONMENTS.pop(path, None)
+    if entry is not None and entry[0] == os.getpid():
+        entry[1].close()
+
+
+class EmbeddedBackend:
+    name = "embedded"
+
+    def __init__(self, path: str, map_size: int = 1 << 40, max_dbs: int = 128):
+        self.path = os.path.abspath(path)
+        self.map_size = map_size
+        self.max_dbs = max_dbs
+        self._env_obj: lmdb.Environment | None = None
+        self._pid: int | None = None
+        self._dbs: dict[str, object] = {}
+
+    # -- environment ---------------------------------------------------------------------------
+    def _env(self) -> lmdb.Environment:
+        if self._env_obj is None or self._pid != os.getpid():
+            self._dbs = {}
+            try:
+                self._env_obj = _environment(self.path, self.map_size, self.max_dbs)
+            except (OSError, lmdb.Error) as exc:
+                self._env_obj = None
+                raise StoreUnavailable(f"embedded store at {self.path} cannot be opened: {exc}") from None
+            self._pid = os.getpid()
+        return self._env_obj
+
+    def _db(self, table, create: bool = False):
+        name = table.name
+        db = self._dbs.get(name)
+        if db is not None:
+            return db
+        env = self._env()
+        try:
+            if create:
+                db = env.open_db(name.encode(), create=True)
+            else:
+                # A read transaction: opening an existing table must not take the writer lock.
+                # py-lmdb only keeps handles opened by a write transaction, so this waits for a
+                # writer's current batch to commit: once per table and process.
+                db = env.open_db(name.encode(), create=False)
+        except lmdb.NotFoundError:
+            raise TableMissing(f"table {name!r} does not exist in the embedded store at {self.path}") from None
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        self._dbs[name] = db
+        return db
+
+    def _translate(self, exc: Exception) -> StoreError:
+        if isinstance(exc, lmdb.MapFullError):
+            return StoreError(f"embedded store at {self.path} is full: raise STORE_MAP_SIZE")
+        if isinstance(exc, (lmdb.DiskError, lmdb.PanicError, lmdb.CorruptedError, lmdb.InvalidError)):
+            _forget_environment(self.path)  # reopen on the next call
+            self._env_obj = None
+            return StoreUnavailable(f"embedded store at {self.path} failed: {exc}")
+        return StoreError(f"embedded store error: {exc}")
+
+    # -- tables --------------------------------------------------------------------------------
+    def create_table(self, table) -> None:
+        self._db(table, create=True)
+
+    def drop_table(self, table) -> None:
+        try:
+            db = self._db(table)
+        except TableMissing:
+            return
+        try:
+            with self._env().begin(write=True) as txn:
+                txn.drop(db, delete=True)
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        self._dbs.pop(table.name, None)
+
+    def tables(self) -> list[str]:
+        try:
+            with self._env().begin() as txn:
+                return sorted(k.decode() for k, _ in txn.cursor())
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Cells | None:
+        db = self._db(table)
+        try:
+            with self._env().begin(db=db) as txn:
+                data = txn.get(key)
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        return None if data is None else project(unpack(data), columns)
+
+    def get_many(self, table, keys, columns) -> list[tuple[bytes, Cells]]:
+        db = self._db(table)
+        out = []
+        try:
+            with self._env().begin(db=db) as txn:
+                get = txn.get
+                for key in keys:
+                    data = get(key)
+                    if data is not None:
+                        out.append((key, project(unpack(data), columns)))
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        return out
+
+    def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[tuple[bytes, Cells]]:
+        db = self._db(table)  # raise TableMissing now, not at the first next()
+        try:
+            txn = self._env().begin(db=db)
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        return self._walk(txn, start, stop, columns, reverse, limit)
+
+    @staticmethod
+    def _walk(txn, start, stop, columns, reverse, limit):
+        try:
+            cursor = txn.cursor()
+            count = 0
+            if not reverse:
+                found = cursor.set_range(start) if start else cursor.first()
+                step = cursor.next
+            else:
+                if stop is None:
+                    found = cursor.last()
+                else:  # the last key < stop
+                    found = cursor.prev() if cursor.set_range(stop) else cursor.last()
+                step = cursor.prev
+            while found:
+                key = cursor.key()
+                if reverse:
+                    if start is not None and key < start:
+                        break
+                elif stop is not None and key >= stop:
+                    break
+                yield key, project(unpack(cursor.value()), columns)
+                count += 1
+                if limit is not None and count >= limit:
+                    break
+                found = step()
+        finally:
+            txn.abort()
+
+    # -- writes --------------------------------------------------------------------------------
+    def write(self, table, puts, deletes) -> None:
+        db = self._db(table)
+        try:
+            # One write transaction per call: a batch is all-or-nothing here.
+            with self._env().begin(write=True, db=db) as txn:
+                get, put = txn.get, txn.put
+                for key, cells in puts:
+                    old = get(key)
+                    if old is None:
+                        merged = {c: v for c, v in cells.items() if v is not None}
+                    else:
+                        merged = unpack(old)
+                        for c, v in cells.items():
+                            if v is None:
+                                merged.pop(c, None)
+                            else:
+                                merged[c] = v
+                    put(key, pack(merged))
+                for key in deletes:
+                    txn.delete(key)
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+
+    def close(self) -> None:
+        if self._env_obj is not None and self._pid == os.getpid():
+            _forget_environment(self.path)
+        self._env_obj = None
+        self._dbs = {}

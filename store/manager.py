@@ -1,0 +1,225 @@
+"""What a wide-column store does well, and nothing it cannot.
+
+``get``, ``rows``, ``scan`` (prefix or range, projection, limit, reverse) returning a lazy,
+closeable :class:`Scan`, ``put`` and ``batch``. There is deliberately no ``count()``, no ordering
+other than key order and no filter on unindexed columns: secondary access goes through index
+tables declared next to the main table.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Sequence
+
+from .backends.base import key_after_prefix
+from .exceptions import BadKey, BadValue, StoreError, UnknownColumn
+from .model import Row, Table
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+def _as_key(table: type[Table], key: Any) -> bytes:
+    if isinstance(key, tuple):
+        return table.key.of_values(*key)
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not isinstance(key, (bytes, bytearray)) or not key:
+        raise BadKey(f"a row key is a non-empty str, bytes or tuple of key values, got {key!r}")
+    return bytes(key)
+
+
+class Scan:
+    """A lazy iterator of :class:`Row` s. Close it (or use ``with``) when not exhausted.
+
+    ``truncated`` is True once iteration stopped because ``limit`` rows were returned while more
+    rows matched: a caller can say the result was cut instead of silently losing rows.
+    """
+
+    def __init__(self, rows: Iterator, limit: int | None):
+        self._rows = rows
+        self._limit = limit
+        self._returned = 0
+        self.truncated = False
+
+    def __iter__(self) -> "Scan":
+        return self
+
+    def __next__(self) -> Row:
+        try:
+            key, cells = next(self._rows)
+        except StopIteration:
+            self.close()
+            raise
+        if self._limit is not None and self._returned >= self._limit:
+            # The backend was asked for one row more than the limit: its presence means "cut".
+            self.truncated = True
+            self.close()
+            raise StopIteration
+        self._returned += 1
+        return Row(key.decode("utf-8"), cells)
+
+    def close(self) -> None:
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> "Scan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # release a read transaction / pooled connection left open
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Batch:
+    """Buffered writes, sent every ``size`` mutations and on exit.
+
+    On an exception inside the ``with`` block, mutations not yet sent are dropped (rows already
+    sent stay: HBase has no multi-row transactions, and row keys are deterministic so a rerun
+    rewrites the same rows).
+    """
+
+    def __init__(self, manager: "Manager", size: int = DEFAULT_BATCH_SIZE):
+        self.manager = manager
+        self.size = size
+        self._puts: list[tuple[bytes, dict]] = []
+        self._deletes: list[bytes] = []
+
+    def put(self, row: dict[str, Any], key: Any = None) -> bytes:
+        item = self.manager._prepare(row, key)
+        self._puts.append(item)
+        if len(self._puts) + len(self._deletes) >= self.size:
+            self.flush()
+        return item[0]
+
+    def delete(self, key: Any) -> None:
+        self._deletes.append(_as_key(self.manager.table, key))
+        if len(self._puts) + len(self._deletes) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._puts or self._deletes:
+            puts, deletes = self._puts, self._deletes
+            self._puts, self._deletes = [], []
+            self.manager.backend.write(self.manager.table, puts, deletes)
+
+    def __enter__(self) -> "Batch":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self._puts, self._deletes = [], []
+
+
+class Manager:
+    """Operations on one table of one store (``Alert.objects`` or ``store.manager(Alert)``)."""
+
+    def __init__(self, table: type[Table], backend):
+        self.table = table
+        self.backend = backend
+        self._coercers = {c: f.codec.coerce for c, f in table.fields_by_column.items()}
+
+    # -- reads ------------------------------------------------------------------------------
+    def _projection(self, columns: Sequence[str] | None) -> list[str] | None:
+        if columns is None:
+            return None
+        if isinstance(columns, str):
+            columns = [columns]
+        return self.table.check_columns(columns)
+
+    def get(self, key: Any, columns: Sequence[str] | None = None) -> Row | None:
+        """The row with this key (a str, bytes, or a tuple of key values), or None."""
+        raw = _as_key(self.table, key)
+        cells = self.backend.get(self.table, raw, self._projection(columns))
+        return None if cells is None else Row(raw.decode("utf-8"), cells)
+
+    def rows(self, keys: Iterable[Any], columns: Sequence[str] | None = None) -> list[Row]:
+        """The rows that exist among ``keys``, in the order of ``keys``."""
+        raw = [_as_key(self.table, k) for k in keys]
+        if not raw:
+            return []
+        found = self.backend.get_many(self.table, raw, self._projection(columns))
+        return [Row(k.decode("utf-8"), cells) for k, cells in found]
+
+    def scan(
+        self,
+        prefix: Any = None,
+        *,
+        start: Any = None,
+        stop: Any = None,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> Scan:
+        """Rows in key order: those whose key starts with ``prefix``, or with start <= key < stop.
+
+        ``prefix`` is a str/bytes, or a tuple of leading key values (``("ZTF21abc",)``: the key
+        separator is added so that it does not also match ``ZTF21abcd``). ``reverse`` walks the
+        same rows from the last to the first. ``limit`` caps the rows returned; the scan's
+        ``truncated`` then says whether more rows matched.
+        """
+        if prefix is not None and (start is not None or stop is not None):
+            raise BadKey("give either prefix or start/stop, not both")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise BadValue(f"limit must be a non-negative int, got {limit!r}")
+        if prefix is not None:
+            if isinstance(prefix, tuple):
+                low = self.table.key.prefix(*prefix)
+            else:
+                low = _as_key(self.table, prefix)
+            high = key_after_prefix(low)
+        else:
+            low = None if start is None else _as_key(self.table, start)
+            high = None if stop is None else _as_key(self.table, stop)
+        if limit == 0:
+            return Scan(iter(()), 0)
+        fetch = None if limit is None else limit + 1
+        rows = self.backend.scan(self.table, low, high, self._projection(columns), reverse, fetch)
+        return Scan(rows, limit)
+
+    # -- writes -----------------------------------------------------------------------------
+    def _prepare(self, row: dict[str, Any], key: Any = None) -> tuple[bytes, dict]:
+        cells = {}
+        coercers = self._coercers
+        for column, value in row.items():
+            try:
+                coerce = coercers[column]
+            except KeyError:
+                raise UnknownColumn(f"table {self.table.name} has no column {column!r}") from None
+            try:
+                cells[column] = coerce(value)
+            except BadValue as exc:
+                raise BadValue(f"{self.table.name} {column}: {exc}") from None
+        raw = self.table.key.of_row(cells) if key is None else _as_key(self.table, key)
+        return raw, cells
+
+    def put(self, row: dict[str, Any], key: Any = None) -> str:
+        """Write one row (merging with existing cells; a None value removes the cell)."""
+        item = self._prepare(row, key)
+        self.backend.write(self.table, [item], [])
+        return item[0].decode("utf-8")
+
+    def delete(self, key: Any) -> None:
+        self.backend.write(self.table, [], [_as_key(self.table, key)])
+
+    def batch(self, size: int = DEFAULT_BATCH_SIZE) -> Batch:
+        return Batch(self, size)
+
+    # -- table life -------------------------------------------------------------------------
+    def create(self) -> None:
+        """Create the table if missing and record its schema row."""
+        self.backend.create_table(self.table)
+
+    def drop(self) -> None:
+        self.backend.drop_table(self.table)
+
+    def exists(self) -> bool:
+        return self.table.name in self.backend.tables()
+
+
+__all__ = ["Manager", "Scan", "Batch", "StoreError"]
