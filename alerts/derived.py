@@ -18,7 +18,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+
 import numpy as np
+
+from .schema import SIMBAD_RENAMES as _SCHEMA_RENAMES
 
 __all__ = [
     "COLOR_TOLERANCE_DAYS",
@@ -149,6 +152,11 @@ _POSSIBLE_HOST_LABELS = frozenset(
     ]
 )
 # fmt: on
+# The readers store 2023 SIMBAD labels (schema.SIMBAD_RENAMES): the renamed form of each label
+# above must count too, or an alert matched to e.g. "Seyfert1" would stop being a host.
+_POSSIBLE_HOST_LABELS = _POSSIBLE_HOST_LABELS | frozenset(
+    _SCHEMA_RENAMES.get(label, label) for label in _POSSIBLE_HOST_LABELS
+)
 
 # Thresholds of the Fink rules.
 _SCORE_CUT = 0.5  # SuperNNova, random forest and kilonova scores

@@ -20,7 +20,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice, repeat
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from alerts.schema import (
 )
 
 __all__ = [
+    "ALERT_KINDS",
     "UnreadableFile",
     "read_alerts",
     "read_fink_fat",
@@ -52,6 +53,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The `sniff` kinds that `read_alerts` reads.
 ALERT_KINDS = frozenset({"alerts-parquet", "alerts-avro"})
 
 # Values that mean "no value" in string columns whose writers used placeholders over the years.
@@ -78,7 +80,11 @@ _COMPATIBLE = {
     "bytes": lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
 }
 
-_CUTOUTS = {"Science": "cutoutScience", "Template": "cutoutTemplate", "Difference": "cutoutDifference"}
+_CUTOUTS = {
+    "Science": "cutoutScience",
+    "Template": "cutoutTemplate",
+    "Difference": "cutoutDifference",
+}
 
 
 class UnreadableFile(Exception):
@@ -138,20 +144,21 @@ def sniff(path: str | os.PathLike) -> str:
     path = Path(path)
     if not path.is_file():
         raise UnreadableFile(path, "no such file" if not path.exists() else "not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise UnreadableFile(path, "empty file (0 bytes)")
-    with open(path, "rb") as fh:
-        head = fh.read(64)
-    if head.startswith(_PARQUET_MAGIC):
-        return _sniff_parquet(path)
-    if head.startswith(_AVRO_MAGIC):
-        return _sniff_avro(path)
-    if head.startswith(_GZIP_MAGIC):
-        return _sniff_gzip(path)
-    if head.startswith(_FITS_MAGIC):
-        return _sniff_fits_header(path, _read_head(path, 2880 * 8))
-    return _sniff_text(path)
+    try:
+        if path.stat().st_size == 0:
+            raise UnreadableFile(path, "empty file (0 bytes)")
+        head = _read_head(path, 2880 * 8)  # enough for a FITS primary header and extension
+        if head.startswith(_PARQUET_MAGIC):
+            return _sniff_parquet(path)
+        if head.startswith(_AVRO_MAGIC):
+            return _sniff_avro(path)
+        if head.startswith(_GZIP_MAGIC):
+            return _sniff_gzip(path)
+        if head.startswith(_FITS_MAGIC):
+            return _sniff_fits_header(head)
+        return _sniff_text(path)
+    except OSError as exc:  # permissions, I/O errors
+        raise UnreadableFile(path, f"cannot read: {exc}") from exc
 
 
 def _read_head(path: Path, nbytes: int) -> bytes:
@@ -202,7 +209,9 @@ def _sniff_parquet(path: Path) -> str:
 
 def _has_ra_dec(names: set[str]) -> bool:
     lowered = {re.sub(r"\(.*\)", "", n).strip().lower() for n in names}
-    return bool(lowered & {"ra", "radeg", "ra_deg"}) and bool(lowered & {"dec", "decdeg", "dec_deg"})
+    return bool(lowered & {"ra", "radeg", "ra_deg"}) and bool(
+        lowered & {"dec", "decdeg", "dec_deg"}
+    )
 
 
 def _sniff_avro(path: Path) -> str:
@@ -267,7 +276,9 @@ def _walk_avro(path: Path) -> dict:
             try:
                 count, nbytes = _read_long(fh), _read_long(fh)
             except (EOFError, ValueError) as exc:
-                raise UnreadableFile(path, f"truncated Avro file: block header cut at byte {start}") from exc
+                raise UnreadableFile(
+                    path, f"truncated Avro file: block header cut at byte {start}"
+                ) from exc
             if count < 0 or nbytes < 0:
                 raise UnreadableFile(path, f"corrupt Avro block header at byte {start}")
             if fh.tell() + nbytes + 16 > size:
@@ -278,7 +289,9 @@ def _walk_avro(path: Path) -> dict:
                 )
             fh.seek(nbytes, os.SEEK_CUR)
             if fh.read(16) != sync:
-                raise UnreadableFile(path, f"corrupt Avro file: bad sync marker after block at byte {start}")
+                raise UnreadableFile(
+                    path, f"corrupt Avro file: bad sync marker after block at byte {start}"
+                )
             records += count
     return {"schema": schema, "codec": codec, "records": records}
 
@@ -290,11 +303,11 @@ def _sniff_gzip(path: Path) -> str:
     except (OSError, EOFError) as exc:
         raise UnreadableFile(path, f"corrupt or truncated gzip stream: {exc}") from exc
     if head.startswith(_FITS_MAGIC):
-        return _sniff_fits_header(path, head)
+        return _sniff_fits_header(head)
     raise UnreadableFile(path, "gzip file holding neither FITS nor a known format")
 
 
-def _sniff_fits_header(path: Path, head: bytes) -> str:
+def _sniff_fits_header(head: bytes) -> str:
     # BAYESTAR-style sky maps declare PIXTYPE = 'HEALPIX' in the binary-table header.
     if re.search(rb"PIXTYPE\s*=\s*'HEALPIX", head):
         return "other:healpix-map"
@@ -351,7 +364,11 @@ def _sniff_json(path: Path) -> str:
         doc = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnreadableFile(path, f"invalid or truncated JSON: {exc}") from exc
-    if isinstance(doc, dict) and doc.get("type") == "record" and isinstance(doc.get("fields"), list):
+    if (
+        isinstance(doc, dict)
+        and doc.get("type") == "record"
+        and isinstance(doc.get("fields"), list)
+    ):
         return "other:avro-schema"
     raise UnreadableFile(path, "JSON document that is not an Avro schema")
 
@@ -417,7 +434,9 @@ def _read_parquet_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
     pf = _open_parquet(path)
     names = pf.schema_arrow.names
     wanted = [n for n in names if n not in IGNORED_COLUMNS and _is_known_top_level(n)]
-    _warn_unknown(path, [n for n in names if n not in IGNORED_COLUMNS and not _is_known_top_level(n)])
+    _warn_unknown(
+        path, [n for n in names if n not in IGNORED_COLUMNS and not _is_known_top_level(n)]
+    )
     batches = pf.iter_batches(batch_size=batch_size, columns=wanted)
     while True:
         try:
@@ -435,7 +454,9 @@ def _is_known_top_level(name: str) -> bool:
 
 def _warn_unknown(path: Path, names: list[str]) -> None:
     if names:
-        logger.warning("%s: columns not in alerts.schema skipped: %s", path, ", ".join(sorted(names)))
+        logger.warning(
+            "%s: columns not in alerts.schema skipped: %s", path, ", ".join(sorted(names))
+        )
 
 
 def _alerts_from_batch(path: Path, batch: pa.RecordBatch) -> list[dict]:
@@ -448,17 +469,27 @@ def _alerts_from_batch(path: Path, batch: pa.RecordBatch) -> list[dict]:
         prv = _conform_history(columns.get("prv_candidates"), PRV_CANDIDATE_FIELDS, n)
         object_ids = _scalar_list(columns["objectId"], "str")
         candids = _scalar_list(columns["candid"], "int") if "candid" in columns else [None] * n
-        schemavsn = _scalar_list(columns["schemavsn"], "str") if "schemavsn" in columns else [None] * n
-        publisher = _scalar_list(columns["publisher"], "str") if "publisher" in columns else [None] * n
+        schemavsn = (
+            _scalar_list(columns["schemavsn"], "str") if "schemavsn" in columns else [None] * n
+        )
+        publisher = (
+            _scalar_list(columns["publisher"], "str") if "publisher" in columns else [None] * n
+        )
         fp_hists = columns["fp_hists"].to_pylist() if "fp_hists" in columns else repeat(None)
         cutouts = [_stamp_list(columns.get(column), n) for column in _CUTOUTS.values()]
         fink = _fink_rows(
-            {name: _arrow_fink_values(name, col) for name, col in columns.items() if name not in ZTF_TOP_LEVEL},
+            {
+                name: _arrow_fink_values(name, col)
+                for name, col in columns.items()
+                if name not in ZTF_TOP_LEVEL
+            },
             n,
         )
     except _ColumnError as exc:
         raise UnreadableFile(path, str(exc)) from exc
-    return _assemble(path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink)
+    return _assemble(
+        path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink
+    )
 
 
 class _ColumnError(Exception):
@@ -532,7 +563,9 @@ def _stamp_list(arr: pa.Array | None, n: int) -> list:
 def _arrow_fink_values(name: str, arr: pa.Array) -> list | dict[str, list]:
     """Python values of one Fink column, converted at the Arrow level where possible."""
     if name == "mulens" and pa.types.is_struct(arr.type):
-        children = dict(zip([arr.type.field(i).name for i in range(arr.type.num_fields)], arr.flatten()))
+        children = dict(
+            zip([arr.type.field(i).name for i in range(arr.type.num_fields)], arr.flatten())
+        )
         return {
             target: children[source].to_pylist() if source in children else [None] * len(arr)
             for source, target in MULENS_STRUCT_FIELDS.items()
@@ -557,7 +590,7 @@ def _arrow_seconds(arr: pa.Array, name: str) -> pa.Array:
             raise _ColumnError(f"column {name}: {arr.type} is not a timestamp")
         ticks_per_second = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[arr.type.unit]
         # The ticks of an Arrow timestamp are UTC whether or not it carries a time zone.
-        # Float seconds near 1.7e9 resolve ~0.2 us anyway, so the unsafe (rounding) cast loses nothing.
+        # Float seconds near 1.7e9 resolve ~0.2 us anyway: the unsafe (rounding) cast loses nothing.
         return pc.divide(arr.cast(pa.int64()).cast(pa.float64(), safe=False), ticks_per_second)
     except pa.ArrowInvalid as exc:
         raise _ColumnError(f"column {name}: unreadable timestamp: {exc}") from exc
@@ -582,7 +615,9 @@ def _read_avro_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
                     if len(batch) == batch_size:
                         break
             except Exception as exc:  # EOFError, ValueError, codec errors: damage inside a block
-                raise UnreadableFile(path, f"cannot decode Avro data: {type(exc).__name__}: {exc}") from exc
+                raise UnreadableFile(
+                    path, f"cannot decode Avro data: {type(exc).__name__}: {exc}"
+                ) from exc
             if not batch:
                 return
             yield plan.normalize(batch)
@@ -605,7 +640,9 @@ class _AvroPlan:
         unknown = [n for n in fields if n not in IGNORED_COLUMNS and not _is_known_top_level(n)]
         _warn_unknown(path, unknown + [f"candidate.{k}" for k in self.cand_extra])
         self.fink_names = [
-            n for n in fields if n not in ZTF_TOP_LEVEL and n not in IGNORED_COLUMNS and _is_known_top_level(n)
+            n
+            for n in fields
+            if n not in ZTF_TOP_LEVEL and n not in IGNORED_COLUMNS and _is_known_top_level(n)
         ]
 
     def normalize(self, records: list[dict]) -> list[dict]:
@@ -628,8 +665,14 @@ class _AvroPlan:
             for entry in history:
                 _fix_record(entry, self.prv_missing, self.prv_extra)
             prv.append(history)
-        fink_values = {name: _python_fink_values(name, [r.get(name) for r in records]) for name in self.fink_names}
-        cutouts = [[(r.get(column) or {}).get("stampData") for r in records] for column in _CUTOUTS.values()]
+        fink_values = {
+            name: _python_fink_values(name, [r.get(name) for r in records])
+            for name in self.fink_names
+        }
+        cutouts = [
+            [(r.get(column) or {}).get("stampData") for r in records]
+            for column in _CUTOUTS.values()
+        ]
         return _assemble(
             self.path,
             [r.get("objectId") for r in records],
@@ -654,7 +697,9 @@ def _resolve(avro_type, schema: dict):
     return avro_type
 
 
-_AVRO_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+_AVRO_PRIMITIVES = frozenset(
+    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+)
 
 
 def _find_named_record(node, name: str) -> dict | None:
@@ -665,7 +710,11 @@ def _find_named_record(node, name: str) -> dict | None:
                 return found
     elif isinstance(node, dict):
         if node.get("type") == "record":
-            full = f"{node['namespace']}.{node['name']}" if node.get("namespace") else node.get("name", "")
+            full = (
+                f"{node['namespace']}.{node['name']}"
+                if node.get("namespace")
+                else node.get("name", "")
+            )
             if name in (node.get("name"), full, full.rsplit(".", 1)[-1]):
                 return node
             return _find_named_record([f.get("type") for f in node.get("fields", [])], name)
@@ -702,7 +751,8 @@ def _python_fink_values(name: str, values: list) -> list | dict[str, list]:
     """The Avro counterpart of `_arrow_fink_values`: same conversions on Python values."""
     if name == "mulens" and any(isinstance(v, dict) for v in values):
         return {
-            target: [(v or {}).get(source) for v in values] for source, target in MULENS_STRUCT_FIELDS.items()
+            target: [(v or {}).get(source) for v in values]
+            for source, target in MULENS_STRUCT_FIELDS.items()
         }
     target = FINK_RENAMES.get(name, name)
     if target in TIMESTAMP_FIELDS:
@@ -736,28 +786,29 @@ def _python_seconds(value, name: str) -> float | None:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
             raise _ColumnError(f"column {name}: unreadable timestamp {value!r}") from exc
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # Fink writes UTC without saying so
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return float(value)
+    if not isinstance(value, datetime):
+        # A bare number could be s, ms or us since 1970: refuse rather than guess the unit.
+        raise _ColumnError(f"column {name}: {type(value).__name__} is not a timestamp")
+    if value.tzinfo is None:  # Fink writes UTC without saying so
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
 
 
 # ---- shared -------------------------------------------------------------------------------
 
 
-def _fink_rows(values: dict[str, list | dict[str, list]], n: int) -> list[dict]:
+def _fink_rows(by_column: dict[str, list | dict[str, list]], n: int) -> list[dict]:
     """Per-alert Fink dicts with every key of FINK_FIELDS, from per-column value lists."""
     by_name: dict[str, list] = {}
-    for name, column_values in values.items():
+    for name, column_values in by_column.items():
         if isinstance(column_values, dict):  # an old mulens struct, already split
             by_name.update(column_values)
         elif name not in FINK_RENAMES:
             by_name[name] = column_values
     for old, new in FINK_RENAMES.items():
         # A file holding both names keeps the new one's values.
-        if old in values and new not in by_name:
-            by_name[new] = values[old]
+        if old in by_column and new not in by_name:
+            by_name[new] = by_column[old]
     if "cdsxmatch" in by_name:
         by_name["cdsxmatch"] = [SIMBAD_RENAMES.get(v, v) for v in by_name["cdsxmatch"]]
     for name in by_name.keys() & _STRUCT_FINK_FIELDS:
@@ -767,21 +818,37 @@ def _fink_rows(values: dict[str, list | dict[str, list]], n: int) -> list[dict]:
     template = dict.fromkeys(FINK_FIELDS)
     present = [name for name in FINK_FIELDS if name in by_name]
     rows = []
-    for values in islice(zip(*[by_name[name] for name in present]), n) if present else repeat((), n):
+    for values in (
+        islice(zip(*[by_name[name] for name in present]), n) if present else repeat((), n)
+    ):
         row = template.copy()
         row.update(zip(present, values))
         rows.append(row)
     return rows
 
 
-_STRUCT_FINK_FIELDS = frozenset(name for name, column in FINK_FIELDS.items() if column.kind == "struct")
+_STRUCT_FINK_FIELDS = frozenset(
+    name for name, column in FINK_FIELDS.items() if column.kind == "struct"
+)
 
 
-def _assemble(path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink) -> list[dict]:
+def _assemble(
+    path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink
+) -> list[dict]:
     alerts = []
-    for object_id, candid, version, pub, candidate, history, fp, science, template, difference, extra in zip(
-        object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, *cutouts, fink
-    ):
+    for (
+        object_id,
+        candid,
+        version,
+        pub,
+        candidate,
+        history,
+        fp,
+        science,
+        template,
+        difference,
+        extra,
+    ) in zip(object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, *cutouts, fink):
         if candid is None:
             candid = candidate["candid"]
         if object_id is None or candid is None:

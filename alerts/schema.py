@@ -29,10 +29,18 @@ class Column:
 
 
 def _table(text: str) -> dict[str, Column]:
-    """Parse a `name kind description` table, one column a line, into an ordered dict."""
+    """Parse a `name kind description` table into an ordered dict of columns.
+
+    One column a line; an indented line continues the description above it.
+    """
+    rows: list[list[str]] = []
+    for line in text.strip("\n").splitlines():
+        if line[:1].isspace():
+            rows[-1][2] += " " + line.strip()
+        else:
+            rows.append(line.split(maxsplit=2))
     columns = {}
-    for line in text.strip().splitlines():
-        name, kind, doc = line.split(maxsplit=2)
+    for name, kind, doc in rows:
         if name in columns:
             raise ValueError(f"column {name} declared twice")
         columns[name] = Column(name, kind, doc)
@@ -51,7 +59,8 @@ pdiffimfilename str    file name of the positive (sci minus ref) difference imag
 programpi       str    principal investigator attached to the program ID
 programid       int    program ID: 1 public, 2 collaboration, 3 Caltech
 candid          int    candidate ID from the ZTF operations database
-isdiffpos       str    't' or '1' if from the positive (sci minus ref) subtraction, 'f' or '0' if negative
+isdiffpos       str    't' or '1' if from the positive (sci minus ref) subtraction, 'f' or '0' if
+                       negative
 tblid           int    internal pipeline table extraction ID
 nid             int    night ID
 rcid            int    readout channel ID [0 .. 63]
@@ -99,7 +108,8 @@ simag1          float  i-band PSF magnitude of the closest PS1 source within 30 
 szmag1          float  z-band PSF magnitude of the closest PS1 source within 30 arcsec [mag]
 sgscore1        float  star/galaxy score of the closest PS1 source (0 galaxy .. 1 star)
 distpsnr1       float  distance to the closest PS1 source within 30 arcsec [arcsec]
-ndethist        int    number of detections within 1.5 arcsec since survey start, same field and channel
+ndethist        int    number of detections within 1.5 arcsec since survey start, same field and
+                       channel
 ncovhist        int    number of times the position fell on any field and channel since survey start
 jdstarthist     float  earliest Julian date of the detections counted in ndethist [days]
 jdendhist       float  latest Julian date of the detections counted in ndethist [days]
@@ -137,10 +147,12 @@ clrcoeff        float  colour coefficient of the photometric calibration of the 
 clrcounc        float  uncertainty of clrcoeff
 zpclrcov        float  covariance of magzpsci and clrcoeff [mag^2]
 zpmed           float  zero point from the median of calibrator differences [mag]
-clrmed          float  median colour of the PS1 calibrators (g-r for fid 1 and 2, r-i for fid 3) [mag]
+clrmed          float  median colour of the PS1 calibrators (g-r for fid 1 and 2, r-i for fid 3)
+                       [mag]
 clrrms          float  RMS colour of the PS1 calibrators [mag]
 neargaia        float  distance to the closest Gaia DR1 source within 90 arcsec [arcsec]
-neargaiabright  float  distance to the closest Gaia DR1 source brighter than G=14 within 90 arcsec [arcsec]
+neargaiabright  float  distance to the closest Gaia DR1 source brighter than G=14 within 90 arcsec
+                       [arcsec]
 maggaia         float  Gaia G magnitude of the closest Gaia DR1 source within 90 arcsec [mag]
 maggaiabright   float  Gaia G magnitude of the closest Gaia DR1 source brighter than G=14 [mag]
 exptime         float  integration time of the camera exposure [s]
@@ -154,8 +166,10 @@ _PRV_ONLY = _table("""
 sciinpseeing       float  effective FWHM of the science image [pixels]
 scibckgnd          float  background level of the science image [DN]
 scisigpix          float  robust sigma per pixel of the science image [DN]
-adpctdif1          float  astrometric RMS of the science image along RA with respect to Gaia [arcsec]
-adpctdif2          float  astrometric RMS of the science image along Dec with respect to Gaia [arcsec]
+adpctdif1          float  astrometric RMS of the science image along RA with respect to Gaia
+                          [arcsec]
+adpctdif2          float  astrometric RMS of the science image along Dec with respect to Gaia
+                          [arcsec]
 forcediffimflux    float  forced PSF-fit flux on the difference image [DN]
 forcediffimfluxunc float  1-sigma uncertainty of forcediffimflux [DN]
 procstatus         str    forced-photometry processing status codes ('0' means no warning)
@@ -163,13 +177,16 @@ procstatus         str    forced-photometry processing status codes ('0' means n
 
 # The history records (`prv_candidates`): earlier detections and non-detections (upper limits,
 # where candid and the photometry are null) at the same position, up to 30 days (ZTF) back.
-_PRV_SHARED = (
-    "jd fid pid diffmaglim pdiffimfilename programpi programid candid isdiffpos tblid nid rcid "
-    "field xpos ypos ra dec magpsf sigmapsf chipsf magap sigmagap distnr magnr sigmagnr chinr "
-    "sharpnr sky magdiff fwhm classtar mindtoedge magfromlim seeratio aimage bimage aimagerat "
-    "bimagerat elong nneg nbad rb ssdistnr ssmagnr ssnamenr sumrat magapbig sigmagapbig ranr "
-    "decnr scorr magzpsci magzpsciunc magzpscirms clrcoeff clrcounc rbversion rfid exptime"
-).split()
+_PRV_SHARED = [
+    "jd", "fid", "pid", "diffmaglim", "pdiffimfilename", "programpi", "programid", "candid",
+    "isdiffpos", "tblid", "nid", "rcid", "field", "xpos", "ypos", "ra", "dec", "magpsf",
+    "sigmapsf", "chipsf", "magap", "sigmagap", "distnr", "magnr", "sigmagnr", "chinr",
+    "sharpnr", "sky", "magdiff", "fwhm", "classtar", "mindtoedge", "magfromlim", "seeratio",
+    "aimage", "bimage", "aimagerat", "bimagerat", "elong", "nneg", "nbad", "rb", "ssdistnr",
+    "ssmagnr", "ssnamenr", "sumrat", "magapbig", "sigmagapbig", "ranr", "decnr", "scorr",
+    "magzpsci", "magzpsciunc", "magzpscirms", "clrcoeff", "clrcounc", "rbversion", "rfid",
+    "exptime",
+]
 PRV_CANDIDATE_FIELDS: dict[str, Column] = {
     **{name: CANDIDATE_FIELDS[name] for name in _PRV_SHARED},
     **_PRV_ONLY,
@@ -179,67 +196,94 @@ PRV_CANDIDATE_FIELDS: dict[str, Column] = {
 # (2019-2026). Broker timestamps are kept as float seconds since 1970-01-01 UTC whatever
 # their storage (Arrow timestamp, Avro timestamp-micros or an ISO string).
 FINK_FIELDS: dict[str, Column] = _table("""
-cdsxmatch                   str     SIMBAD object type of the counterpart within 1.5 arcsec (2023 labels); 'Unknown' if none, 'Fail NNN' if the CDS service failed
+cdsxmatch                   str     SIMBAD type of the counterpart within 1.5 arcsec (2023 labels),
+                                    'Unknown', or 'Fail NNN' (CDS error)
 DR3Name                     str     Gaia DR3 designation of the closest Gaia source within 1 arcsec
 Plx                         float   Gaia DR3 parallax of that source [mas]
 e_Plx                       float   standard error of Plx [mas]
-gaiaVarFlag                 int     Gaia DR3 variability flag of the closest Gaia source (1 variable)
+gaiaVarFlag                 int     Gaia DR3 variability flag of the closest Gaia source (1
+                                    variable)
 gaiaClass                   str     Gaia DR3 variability class of the closest Gaia source
-gcvs                        str     General Catalogue of Variable Stars type of the counterpart within 1.5 arcsec
+gcvs                        str     General Catalogue of Variable Stars type of the counterpart
+                                    within 1.5 arcsec
 vsx                         str     AAVSO VSX variability type of the counterpart within 1.5 arcsec
 x3hsp                       str     3HSP blazar catalogue counterpart within 1 arcmin
 x4lac                       str     Fermi 4LAC DR3 counterpart within 1 arcmin
-mangrove                    struct  Mangrove host-galaxy counterpart within 1 arcmin: HyperLEDA_name, 2MASS_name, lum_dist, ang_dist
-spicy_id                    int     SPICY young-stellar-object catalogue ID of the source within 1.2 arcsec
+mangrove                    struct  Mangrove host galaxy within 1 arcmin: HyperLEDA_name,
+                                    2MASS_name, lum_dist, ang_dist
+spicy_id                    int     SPICY young-stellar-object catalogue ID of the source within 1.2
+                                    arcsec
 spicy_class                 str     SPICY class of that source
-tns                         str     Transient Name Server classification of the counterpart, '' if none
-tnsclass                    str     Transient Name Server class used by Fink's classification, 'Unknown' if none
+tns                         str     Transient Name Server classification of the counterpart, '' if
+                                    none
+tnsclass                    str     Transient Name Server class used by Fink's classification,
+                                    'Unknown' if none
 manga                       str     MaNGA galaxy ID matched by Fink's dwarf-AGN filter
-symbiotic                   str     'name,catalogue' of the symbiotic star / CV matched by Fink's symbiotic filter
-roid                        int     Solar System flag: 0 not an asteroid, 1 and 2 possible new moving object, 3 known MPC object
-rf_snia_vs_nonia            float   random-forest probability of an early SN Ia (1 is Ia); called rfscore before fink-science 0.5
+symbiotic                   str     'name,catalogue' of the symbiotic star / CV matched by Fink's
+                                    symbiotic filter
+roid                        int     Solar System flag: 0 none, 1 and 2 possible new moving object, 3
+                                    known MPC object
+rf_snia_vs_nonia            float   random-forest probability of an early SN Ia; named rfscore
+                                    before fink-science 0.5
 snn_snia_vs_nonia           float   SuperNNova probability of a SN Ia versus other SNe
 snn_sn_vs_all               float   SuperNNova probability of a supernova versus anything else
-snn                         float   SuperNNova score in the 2019-2020 Kafka stream (before the split into snn_* columns)
-rf_kn_vs_nonkn              float   random-forest probability of a kilonova (1 is KN); called knscore before fink-science 0.5
-mulens                      float   LIA probability of a microlensing event (a struct before fink-science 0.5, see mulens_*)
+snn                         float   SuperNNova score in the 2019-2020 Kafka stream (before the split
+                                    into snn_* columns)
+rf_kn_vs_nonkn              float   random-forest probability of a kilonova; named knscore before
+                                    fink-science 0.5
+mulens                      float   LIA probability of a microlensing event (a struct before fink-
+                                    science 0.5: mulens_*)
 mulens_class_1              str     LIA class in the first band, from the pre-0.5 mulens struct
-mulens_ml_score_1           float   LIA microlensing score in the first band, from the pre-0.5 mulens struct
+mulens_ml_score_1           float   LIA microlensing score in the first band, from the pre-0.5
+                                    mulens struct
 mulens_class_2              str     LIA class in the second band, from the pre-0.5 mulens struct
-mulens_ml_score_2           float   LIA microlensing score in the second band, from the pre-0.5 mulens struct
-t2                          struct  class probabilities from the T2 transformer classifier (class -> probability)
-slsn_score                  float   probability of a superluminous supernova from Fink's SLSN classifier
-is_transient                bool    whether the alert passed the transient preselection of Fink's SLSN module
-nalerthist                  int     number of detections in the alert (current plus history, upper limits excluded)
+mulens_ml_score_2           float   LIA microlensing score in the second band, from the pre-0.5
+                                    mulens struct
+t2                          struct  class probabilities from the T2 transformer classifier (class ->
+                                    probability)
+slsn_score                  float   probability of a superluminous supernova from Fink's SLSN
+                                    classifier
+is_transient                bool    whether the alert passed the transient preselection of Fink's
+                                    SLSN module
+nalerthist                  int     number of detections in the alert (current plus history, upper
+                                    limits excluded)
 anomaly_score               float   anomaly score from lc_features (lower is more anomalous)
 anomaly_score_beta          float   anomaly score of the 'beta' active-learning model
 anomaly_score_anais         float   anomaly score of the model trained with user anais
 anomaly_score_emille        float   anomaly score of the model trained with user emille
-anomaly_score_emille_30days float   anomaly score of the emille model on the last 30 days of light curve
+anomaly_score_emille_30days float   anomaly score of the emille model on the last 30 days of light
+                                    curve
 anomaly_score_julien        float   anomaly score of the model trained with user julien
 anomaly_score_maria         float   anomaly score of the model trained with user maria
 anomaly_score_varvara       float   anomaly score of the model trained with user varvara
 lc_features_g               struct  light-curve features (light-curve package) of the g band
 lc_features_r               struct  light-curve features (light-curve package) of the r band
-jd_first_real_det           float   Julian date of the first 5-sigma variation in the alert history [days]
-jdstarthist_dt              float   jd_first_real_det minus jdstarthist; above 30 days jd_first_real_det is unreliable [days]
-mag_rate                    float   magnitude rate between the last measurement and this alert [mag/day]
+jd_first_real_det           float   Julian date of the first 5-sigma variation in the alert history
+                                    [days]
+jdstarthist_dt              float   jd_first_real_det - jdstarthist; above 30, jd_first_real_det is
+                                    unreliable [days]
+mag_rate                    float   magnitude rate between the last measurement and this alert
+                                    [mag/day]
 sigma_rate                  float   uncertainty of mag_rate [mag/day]
 lower_rate                  float   5th percentile of the sampled mag_rate [mag/day]
 upper_rate                  float   95th percentile of the sampled mag_rate [mag/day]
 delta_time                  float   time between the two measurements behind mag_rate [days]
 from_upper                  bool    whether mag_rate used an upper limit as the previous measurement
 blazar_stats                struct  blazar flaring statistics m0, m1, m2 (-1 when not computed)
-tracklet                    str     ID of the satellite / fast-mover tracklet (TRCK_YYYYMMDD_HHMMSS_NN), None if none
+tracklet                    str     ID of the satellite / fast-mover tracklet
+                                    (TRCK_YYYYMMDD_HHMMSS_NN), None if none
 finkclass                   str     Fink's derived classification label stored in the file
-hpix                        int     HEALPix pixel index written in some 2024 science files (nside not recorded)
+hpix                        int     HEALPix pixel index written in some 2024 science files (nside
+                                    not recorded)
 topic                       str     Fink Kafka topic the alert was delivered on (2019-2021 streams)
-cjd                         list    history Julian dates, current alert included (2019-2021 Kafka streams) [days]
+cjd                         list    history Julian dates, current alert included (2019-2021 Kafka
+                                    streams) [days]
 cfid                        list    history filter IDs matching cjd
 cmagpsf                     list    history PSF magnitudes matching cjd [mag]
 csigmapsf                   list    history PSF magnitude uncertainties matching cjd [mag]
 cmagnr                      list    history reference-source magnitudes matching cjd [mag]
-csigmagnr                   list    history reference-source magnitude uncertainties matching cjd [mag]
+csigmagnr                   list    history reference-source magnitude uncertainties matching cjd
+                                    [mag]
 cmagzpsci                   list    history zero points matching cjd [mag]
 cisdiffpos                  list    history subtraction signs matching cjd
 fink_broker_version         str     version of fink-broker that processed the alert
@@ -252,7 +296,12 @@ brokerEndProcessTimestamp   float   time Fink finished processing the alert [s s
 
 # Broker timestamps, converted to float seconds by the readers (see FINK_FIELDS).
 TIMESTAMP_FIELDS = frozenset(
-    {"timestamp", "brokerIngestTimestamp", "brokerStartProcessTimestamp", "brokerEndProcessTimestamp"}
+    {
+        "timestamp",
+        "brokerIngestTimestamp",
+        "brokerStartProcessTimestamp",
+        "brokerEndProcessTimestamp",
+    }
 )
 
 # Columns renamed by Fink itself (fink-science 0.5.0, documented in the Fink docs): the reader
@@ -283,8 +332,8 @@ ZTF_TOP_LEVEL = frozenset(
     }
 )
 
-# SIMBAD renamed its object-type labels in 2023 (https://simbad.cds.unistra.fr/guide/otypes.labels.txt,
-# columns old_label -> new_label; also shipped as fink-utils' fink_utils/xmatch/otypes.txt).
+# SIMBAD renamed its object-type labels in 2023: old_label -> new_label in
+# https://simbad.cds.unistra.fr/guide/otypes.labels.txt (fink-utils ships it as xmatch/otypes.txt).
 # Only the labels that changed are listed. No new label is also an old label, so mapping an
 # already-renamed value again leaves it unchanged.
 SIMBAD_RENAMES: dict[str, str] = {

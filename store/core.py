@@ -21,7 +21,7 @@ class SchemaRow(Table):
 
     name = "schema"
     families = ("c",)
-    key = RowKey("c:table")
+    key = RowKey("c:table", sep="|")
     table = Field("c:table", Str())
     columns = Field("c:columns", Struct(), "{column: {'type': codec name, 'doc': text}}")
     key_columns = Field("c:key", Struct(), "the columns the row key is made of, in order")

@@ -1,0 +1,261 @@
+"""Shared helpers for the benchmarks in bench/ (see ../shared/docs/PERFORMANCE.md).
+
+Every benchmark measures an operation *and* a floor (the least work doing the same thing, usually
+the raw engine) in the same run on the same data, and reports both with their ratio:
+
+    from bench.common import Result, measure_pair, print_table, write_results
+
+    adapter, floor = measure_pair(lambda: manager.get(key), lambda: raw_get(key), repeat=500)
+    results = [Result("point read", "embedded", adapter, floor, target=1.5)]
+    print_table(results)
+    write_results("store", results, command="...")
+
+Samples are nanoseconds from ``time.perf_counter_ns``. Adapter and floor samples are interleaved
+(A, F, A, F, ...) so that both see the same machine noise on these shared machines. Benchmarks
+are not timed tests: nothing here asserts a time, ``ok`` is only reported.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+COLUMNS = (
+    "operation", "backend", "adapter p50", "adapter p95", "floor p50", "floor p95",
+    "ratio (p50)", "target", "ok",
+)
+
+
+# -- timing ------------------------------------------------------------------------------------
+def time_once(fn: Callable[[], Any]) -> int:
+    """Nanoseconds taken by one call of ``fn``."""
+    start = time.perf_counter_ns()
+    fn()
+    return time.perf_counter_ns() - start
+
+
+def measure(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[int]:
+    """``repeat`` samples (ns) of ``fn()`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    gc.collect()
+    return [time_once(fn) for _ in range(repeat)]
+
+
+def measure_pair(
+    adapter: Callable[[], Any],
+    floor: Callable[[], Any],
+    repeat: int,
+    warmup: int = 3,
+    between: Callable[[], Any] | None = None,
+) -> tuple[list[int], list[int]]:
+    """Samples of ``adapter()`` and ``floor()``, interleaved so both share the machine's noise.
+
+    ``between`` (untimed) runs after every timed call, e.g. to delete the rows a write sample
+    made so the next sample starts from the same state.
+    """
+    for _ in range(warmup):
+        adapter()
+        if between:
+            between()
+        floor()
+        if between:
+            between()
+    gc.collect()
+    a_samples, f_samples = [], []
+    for i in range(repeat):
+        # Alternate which goes first, so neither side always runs on a cache the other warmed.
+        order = ((a_samples, adapter), (f_samples, floor)) if i % 2 == 0 else (
+            (f_samples, floor), (a_samples, adapter))
+        for samples, fn in order:
+            samples.append(time_once(fn))
+            if between:
+                between()
+    return a_samples, f_samples
+
+
+def percentile(samples: Sequence[int], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between closest ranks."""
+    if not samples:
+        return float("nan")
+    data = sorted(samples)
+    if len(data) == 1:
+        return float(data[0])
+    pos = (len(data) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (pos - low)
+
+
+def p50_p95(samples: Sequence[int]) -> tuple[float, float]:
+    return percentile(samples, 50), percentile(samples, 95)
+
+
+def fmt_ns(ns: float) -> str:
+    """A duration in the unit that keeps 3 significant digits readable."""
+    if ns != ns:  # NaN
+        return "-"
+    if ns < 1_000:
+        return f"{ns:.0f} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1_000:.3g} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1_000_000:.3g} ms"
+    return f"{ns / 1_000_000_000:.3g} s"
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass
+class Result:
+    """One operation on one backend: adapter and floor samples (ns) and the target ratio."""
+
+    operation: str
+    backend: str
+    adapter: list[int]
+    floor: list[int]
+    target: float | None = None  # max adapter/floor p50 ratio; None: reported only
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def adapter_p50(self) -> float:
+        return percentile(self.adapter, 50)
+
+    @property
+    def adapter_p95(self) -> float:
+        return percentile(self.adapter, 95)
+
+    @property
+    def floor_p50(self) -> float:
+        return percentile(self.floor, 50)
+
+    @property
+    def floor_p95(self) -> float:
+        return percentile(self.floor, 95)
+
+    @property
+    def ratio(self) -> float:
+        return self.adapter_p50 / self.floor_p50 if self.floor_p50 else float("nan")
+
+    @property
+    def ok(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.ratio <= self.target
+
+    def cells(self) -> list[str]:
+        ok = self.ok
+        return [
+            self.operation,
+            self.backend,
+            fmt_ns(self.adapter_p50),
+            fmt_ns(self.adapter_p95),
+            fmt_ns(self.floor_p50),
+            fmt_ns(self.floor_p95),
+            f"{self.ratio:.2f}×",
+            "-" if self.target is None else f"≤ {self.target:g}×",
+            "-" if ok is None else ("ok" if ok else "NOT OK"),
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "backend": self.backend,
+            "samples": len(self.adapter),
+            "adapter_p50_ns": self.adapter_p50,
+            "adapter_p95_ns": self.adapter_p95,
+            "floor_p50_ns": self.floor_p50,
+            "floor_p95_ns": self.floor_p95,
+            "ratio_p50": self.ratio,
+            "target": self.target,
+            "ok": self.ok,
+            "note": self.note,
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+
+def _widths(rows: Iterable[Sequence[str]]) -> list[int]:
+    widths = [len(c) for c in COLUMNS]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    return widths
+
+
+def format_table(results: Sequence[Result]) -> str:
+    """A plain-text table for the terminal."""
+    rows = [r.cells() for r in results]
+    widths = _widths(rows)
+    right = set(range(2, len(COLUMNS)))
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [line(COLUMNS), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def print_table(results: Sequence[Result], file=None) -> None:
+    print(format_table(results), file=file or sys.stdout, flush=True)
+
+
+def markdown_table(results: Sequence[Result]) -> str:
+    head = "| " + " | ".join(COLUMNS) + " |"
+    sep = "|" + "|".join(["---", "---"] + ["---:"] * (len(COLUMNS) - 2)) + "|"
+    body = ["| " + " | ".join(r.cells()) + " |" for r in results]
+    return "\n".join([head, sep, *body])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
+def write_results(
+    name: str,
+    results: Sequence[Result],
+    command: str = "",
+    meta: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> tuple[Path, Path]:
+    """Write ``bench/results/<name>.json`` and ``bench/results/<name>.md``; return both paths."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    when = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    info = machine()
+    payload = {
+        "name": name,
+        "date": when,
+        "command": command,
+        "machine": info,
+        "meta": meta or {},
+        "results": [r.as_dict() for r in results],
+        "notes": list(notes),
+    }
+    json_path = RESULTS_DIR / f"{name}.json"
+    json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    md = [
+        f"Measured {when[:10]} on {info['cores']} cores ({info['platform']}, Python {info['python']}).",
+        "",
+    ]
+    if command:
+        md += [f"Command: `{command}`", ""]
+    md.append(markdown_table(results))
+    if notes:
+        md += ["", *[f"- {n}" for n in notes]]
+    md_path = RESULTS_DIR / f"{name}.md"
+    md_path.write_text("\n".join(md) + "\n")
+    return json_path, md_path
