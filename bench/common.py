@@ -52,6 +52,36 @@ def measure(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> list[int]:
     return [time_once(fn) for _ in range(repeat)]
 
 
+def measure_interleaved(
+    fns: Sequence[Callable[[], Any]],
+    repeat: int,
+    warmup: int = 3,
+    between: Callable[[], Any] | None = None,
+) -> list[list[int]]:
+    """``repeat`` samples (ns) of each of ``fns``, interleaved so all share the machine's noise.
+
+    Sample i runs the functions in a rotated order, so no function always runs first (on a cache
+    another one warmed, or right after another one's garbage). ``between`` (untimed) runs after
+    every timed call, e.g. to delete the rows a write sample made so the next one starts from the
+    same state.
+    """
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+            if between:
+                between()
+    gc.collect()
+    samples: list[list[int]] = [[] for _ in fns]
+    n = len(fns)
+    for i in range(repeat):
+        for j in range(n):
+            k = (i + j) % n
+            samples[k].append(time_once(fns[k]))
+            if between:
+                between()
+    return samples
+
+
 def measure_pair(
     adapter: Callable[[], Any],
     floor: Callable[[], Any],
@@ -59,29 +89,9 @@ def measure_pair(
     warmup: int = 3,
     between: Callable[[], Any] | None = None,
 ) -> tuple[list[int], list[int]]:
-    """Samples of ``adapter()`` and ``floor()``, interleaved so both share the machine's noise.
-
-    ``between`` (untimed) runs after every timed call, e.g. to delete the rows a write sample
-    made so the next sample starts from the same state.
-    """
-    for _ in range(warmup):
-        adapter()
-        if between:
-            between()
-        floor()
-        if between:
-            between()
-    gc.collect()
-    a_samples, f_samples = [], []
-    for i in range(repeat):
-        # Alternate which goes first, so neither side always runs on a cache the other warmed.
-        order = ((a_samples, adapter), (f_samples, floor)) if i % 2 == 0 else (
-            (f_samples, floor), (a_samples, adapter))
-        for samples, fn in order:
-            samples.append(time_once(fn))
-            if between:
-                between()
-    return a_samples, f_samples
+    """Samples of ``adapter()`` and ``floor()``, interleaved (see :func:`measure_interleaved`)."""
+    a, f = measure_interleaved([adapter, floor], repeat, warmup, between)
+    return a, f
 
 
 def percentile(samples: Sequence[int], q: float) -> float:

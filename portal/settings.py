@@ -28,9 +28,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc as local static files (no CDN)
+    "api",
     "store",
     "alerts",
     "search",
+    "objects",
 ]
 
 MIDDLEWARE = [
@@ -88,12 +93,60 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 
-# --- REST framework --------------------------------------------------------------------------
+# --- REST framework and OpenAPI (api/ owns this section) -------------------------------------
+# Rate limits by tier (api/throttles.py), published on the API page. "none" means unlimited.
+# Counts live in Django's cache: per process with the default cache; share one (Redis) when
+# several gunicorn workers must count together.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    "user": env.str("API_THROTTLE_USER", default="600/min"),
+    "staff": env.str("API_THROTTLE_STAFF", default="none"),
+}
 REST_FRAMEWORK = {
+    # Token first: its header makes DRF answer 401 + "WWW-Authenticate: Token" (not 403) to a
+    # request without credentials. Sessions serve the portal's own pages.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.TieredRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    # How many proxies' X-Forwarded-For entries to trust when counting anonymous clients by IP.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
+    # orjson, NaN as null; the tabular formats are chosen per route by output-format.
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Alert portal API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "REST API over ZTF alerts enriched by the Fink broker. Compatible with Fink's public API: "
+        "same routes under /api/v1/, same parameter names, defaults and column names, so a "
+        "script written for Fink works by changing only the base URL. Every route answers GET "
+        "(query parameters) and POST (JSON body) alike; `output-format` chooses json, csv, "
+        "parquet or votable. Errors are JSON `{\"status\": \"error\", \"text\": ...}` naming "
+        "the parameter at fault. A result cut at a cap carries the headers "
+        "`X-Result-Truncated: true` and `X-Result-Limit`. Anonymous clients are rate-limited; "
+        "an API token (`Authorization: Token <key>`) raises the limit."
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["api.schema.optional_slash_paths"],  # /api/v1/objects, no slash
+    # Served from the sidecar's static files: the machines have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl null: Swagger UI would otherwise call validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+# --- end of the REST framework and OpenAPI section --------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -534,7 +534,11 @@ def get_fitter(kind: str, paths: Sequence[str] | None = None) -> Fitter:
     FitParameterError
         When no listed fitter has this kind.
     """
-    fitters = available_fitters(paths)
-    if kind not in fitters:
-        raise FitParameterError("kind", f"unknown fit kind {kind!r} (known: {', '.join(sorted(fitters))})")
-    return fitters[kind]()
+    known = []
+    # Import in order and stop at the match: a period fit need not import pyLIMA.
+    for path in DEFAULT_FITTERS if paths is None else paths:
+        cls = _import(path)
+        if cls.kind == kind:
+            return cls()
+        known.append(cls.kind)
+    raise FitParameterError("kind", f"unknown fit kind {kind!r} (known: {', '.join(sorted(known))})")
