@@ -570,6 +570,7 @@ def alerts_of_asteroids(
     *,
     names: Sequence[str],
     columns: Sequence[str] | None = None,
+    cutout_kind: str | None = None,
     store: Store | None = None,
 ) -> SearchRows:
     """Every alert of the Solar System objects, newest first, with ``sso_name``/``sso_number``.
@@ -580,6 +581,8 @@ def alerts_of_asteroids(
         Asteroid numbers or designations (``8467``, ``2005 XM12``) or comet names (``10P``) as
         ZTF's ``ssnamenr`` holds them. Names (``Benoitcarry``) need the SsODNet service, which the
         portal does not call: they match nothing.
+    cutout_kind : {'Science', 'Template', 'Difference'}, optional
+        Add that stamp of each alert as a 2-D list (``b:cutout<kind>_stampData``; None if absent).
     """
     store = store or get_store()
     result = SearchRows()
@@ -604,12 +607,34 @@ def alerts_of_asteroids(
     for row in rows:
         sso = sso_name_of(str(row.get("i:ssnamenr") or ""))
         row["sso_name"], row["sso_number"] = sso.name, sso.number
-    result.rows = _shape_rows(rows, columns, extra=["sso_name", "sso_number"])
+    extra = ["sso_name", "sso_number"]
+    if cutout_kind:
+        extra.append(_add_stamps(store, rows, cutout_kind))
+    result.rows = _shape_rows(rows, columns, extra=extra)
     if columns is None:
         for row in result.rows:
-            row["sso_name"] = row.pop("sso_name")
-            row["sso_number"] = row.pop("sso_number")
+            for name in extra:
+                row[name] = row.pop(name)
     return result
+
+
+def _add_stamps(store: Store, rows: list[dict], kind: str) -> str:
+    """Add one stamp kind to alert rows as 2-D lists (the cutouts table shares the alert keys)."""
+    from .objects import CUTOUT_COLUMNS, UnreadableCutout, cutout_array
+
+    column = CUTOUT_COLUMNS[kind]
+    refs = [(row["i:objectId"], row["i:jd"]) for row in rows]
+    try:
+        stamps = {r.key: r.get(column) for r in store[Cutout].rows(refs, columns=[column])}
+    except TableMissing:
+        stamps = {}
+    for row in rows:
+        data = stamps.get(Alert.key.of_values(row["i:objectId"], row["i:jd"]).decode())
+        try:
+            row[column] = cutout_array(data) if data else None
+        except UnreadableCutout:
+            row[column] = None
+    return column
 
 
 def sso_candidates(
@@ -736,12 +761,15 @@ def anomalous_alerts(
 _NIGHT_PREFIX = re.compile(r"^(\d{4}(\d{2}(\d{2})?)?)?$")
 
 
-def night_statistics(*, date: str = "", store: Store | None = None) -> SearchRows:
+def night_statistics(
+    *, date: str = "", columns: Sequence[str] | None = None, store: Store | None = None
+) -> SearchRows:
     """Per-night counts of the nights starting with ``date`` (YYYYMMDD, YYYYMM, YYYY or '').
 
     Each row: ``key:key`` (``ztf_YYYYMMDD``), ``basic:raw`` and ``basic:sci`` (alerts held for
     the night: the portal stores the science alerts it ingests, so both are that count),
     ``basic:objects`` and one ``class:<name>`` per class seen that night. Oldest night first.
+    ``columns`` keeps those columns (None where a night has no such class).
     """
     date = (date or "").strip()
     if not _NIGHT_PREFIX.match(date):
@@ -759,6 +787,8 @@ def night_statistics(*, date: str = "", store: Store | None = None) -> SearchRow
             }
             for name, count in sorted((row.get("s:classes") or {}).items()):
                 out[f"class:{name}"] = count
+            if columns is not None:
+                out = {name: out.get(name) for name in columns}
             result.rows.append(out)
     if scan.truncated:
         result.cut(MAX_ROWS)
@@ -952,6 +982,22 @@ def random_objects(
     return chosen
 
 
+def alerts_of_random_objects(
+    *,
+    n: int = 10,
+    class_name: str | None = None,
+    seed: int | None = None,
+    columns: Sequence[str] | None = None,
+    store: Store | None = None,
+) -> SearchRows:
+    """Every alert of ``n`` objects drawn by :func:`random_objects`, newest first."""
+    from .objects import alerts_of_object
+
+    object_ids = random_objects(n=n, class_name=class_name, seed=seed, store=store)
+    rows = alerts_of_object(object_ids=object_ids, columns=columns)
+    return SearchRows(list(rows), truncated=rows.truncated, scanned=len(rows))
+
+
 def _first_and_last_jd(manager, prefix: str) -> tuple[float, float] | None:
     low = prefix or b"\x00"
     high = (prefix[:-1].encode() + b"}") if prefix else None
@@ -1104,6 +1150,29 @@ def alerts_in_sky_region(
     return result
 
 
+def alerts_in_sky_map(
+    *,
+    uniq: np.ndarray,
+    probability_density: np.ndarray,
+    credible_level: float,
+    event_jd: float,
+    days_before: float = 1.0,
+    days_after: float = 6.0,
+    columns: Sequence[str] | None = None,
+    store: Store | None = None,
+) -> SearchRows:
+    """Objects first seen around a gravitational-wave event inside its credible region.
+
+    The map is given as multi-order pixels (see :func:`credible_region`); see
+    :func:`alerts_in_sky_region` for the rows returned.
+    """
+    region = credible_region(uniq=uniq, probability_density=probability_density, credible_level=credible_level)
+    return alerts_in_sky_region(
+        region=region, event_jd=event_jd, days_before=days_before, days_after=days_after,
+        columns=columns, store=store,
+    )
+
+
 # -- catalogue cross-match ----------------------------------------------------------------------
 def alerts_matching_catalog(
     *,
@@ -1236,9 +1305,11 @@ __all__ = [
     "alert_columns",
     "alert_schema",
     "alerts_in_cone",
+    "alerts_in_sky_map",
     "alerts_in_sky_region",
     "alerts_matching_catalog",
     "alerts_of_asteroids",
+    "alerts_of_random_objects",
     "alerts_of_tracklets",
     "angular_separation_deg",
     "anomalous_alerts",
