@@ -65,3 +65,25 @@ def annotation_save(*, user, object_id: str, internal_name: str, comments: str =
         },
     )
     return annotation
+
+
+def annotations_find(*, object_id: str | None = None, internal_name: str | None = None) -> list[dict]:
+    """Annotations of an object, or of the objects users gave a name, as rows with Fink's
+    ``metadata`` column names (newest first)."""
+    found = ObjectAnnotation.objects.select_related("user")
+    if object_id:
+        found = found.of_object(object_id)
+    if internal_name:
+        found = found.named(internal_name)
+    return [
+        {
+            "key:key": a.object_id,
+            "d:internal_name": a.internal_name,
+            "d:internal_name_encoded": a.internal_name_encoded,
+            "d:comments": a.comments,
+            "d:username": a.user.get_username(),
+            "d:created": a.created.isoformat(),
+            "d:updated": a.updated.isoformat(),
+        }
+        for a in found[:10_000]
+    ]

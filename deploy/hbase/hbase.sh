@@ -11,7 +11,7 @@
 #
 # Environment:
 #   HBASE_RUN_DIR        run directory, wiped on each start        (default /tmp/portal-hbase)
-#   HBASE_PORT           Thrift port on 127.0.0.1                  (default 9090)
+#   HBASE_PORT           Thrift port (default 9090); HBASE_THRIFT_BIND its address (default 127.0.0.1)
 #   HBASE_ZK_PORT        ZooKeeper client port                     (default 2181)
 #   HBASE_MASTER_PORT / HBASE_RS_PORT   master / region server RPC (default 16000 / 16020)
 #   HBASE_START_TIMEOUT  seconds to wait for the round trip        (default 240)
@@ -27,6 +27,7 @@ WAIT_READY="$SCRIPT_DIR/wait_ready.py"
 
 RUN_DIR="$(realpath -m "${HBASE_RUN_DIR:-/tmp/portal-hbase}")"
 HBASE_PORT="${HBASE_PORT:-9090}"
+HBASE_THRIFT_BIND="${HBASE_THRIFT_BIND:-127.0.0.1}"  # 0.0.0.0 inside a container
 HBASE_ZK_PORT="${HBASE_ZK_PORT:-2181}"
 HBASE_MASTER_PORT="${HBASE_MASTER_PORT:-16000}"
 HBASE_RS_PORT="${HBASE_RS_PORT:-16020}"
@@ -163,7 +164,7 @@ write_config() {
   <property><name>hbase.master.info.port</name><value>-1</value></property>
   <property><name>hbase.regionserver.info.port</name><value>-1</value></property>
   <property><name>hbase.thrift.info.port</name><value>-1</value></property>
-  <property><name>hbase.regionserver.thrift.ipaddress</name><value>127.0.0.1</value></property>
+  <property><name>hbase.regionserver.thrift.ipaddress</name><value>${HBASE_THRIFT_BIND}</value></property>
   <property><name>hbase.regionserver.thrift.port</name><value>$HBASE_PORT</value></property>
   <!-- default 60 s: idle happybase connections would die with "TSocket read 0 bytes" -->
   <property><name>hbase.thrift.server.socket.read.timeout</name><value>86400000</value></property>
@@ -255,7 +256,7 @@ cmd_start() {
   start_jvm master "$HBASE_MASTER_HEAP" "$MASTER_LOG" org.apache.hadoop.hbase.master.HMaster start
   say "starting ThriftServer on 127.0.0.1:$HBASE_PORT ..."
   start_jvm thrift "$HBASE_THRIFT_HEAP" "$THRIFT_LOG" \
-    org.apache.hadoop.hbase.thrift.ThriftServer -b 127.0.0.1 -p "$HBASE_PORT" start
+    org.apache.hadoop.hbase.thrift.ThriftServer -b "$HBASE_THRIFT_BIND" -p "$HBASE_PORT" start
   local mpid tpid
   mpid=$(<"$MASTER_PID_FILE"); tpid=$(<"$THRIFT_PID_FILE")
   say "pids: master $mpid, thrift $tpid; waiting up to ${HBASE_START_TIMEOUT}s for a create/put/get/delete round trip ..."
