@@ -52,13 +52,13 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
 
+    set_rollback()  # a view inside a transaction must not commit half its work
     if isinstance(exc, exceptions.APIException):
         response = Response(error_body(_api_error_text(exc)), status=exc.status_code)
         if getattr(exc, "auth_header", None):
             response["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
             response["Retry-After"] = str(int(exc.wait))
-        set_rollback()
         return response
 
     if isinstance(exc, StoreUnavailable):
@@ -78,7 +78,6 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         )
 
     _log_exception(exc, context, "unhandled error")
-    set_rollback()
     return Response(error_body("internal error"), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 

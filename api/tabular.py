@@ -56,7 +56,7 @@ class TableResult:
     truncated: bool = False
     limit: int | None = None
     columns: Sequence[str] | None = None
-    _records: list[dict[str, Any]] | None = field(default=None, repr=False)
+    _records: list[dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def capped(cls, rows: Iterable[Mapping[str, Any]], limit: int, **kwargs: Any) -> TableResult:
@@ -85,6 +85,8 @@ class TableResult:
             return list(self.data.column_names)
         if isinstance(self.data, pd.DataFrame):
             return [str(c) for c in self.data.columns]
+        if _same_keys(self.data):
+            return list(self.data[0]) if self.data else []
         return list(dict.fromkeys(itertools.chain.from_iterable(self.data)))
 
     def records(self) -> list[dict[str, Any]]:
@@ -94,18 +96,17 @@ class TableResult:
         return self._records
 
     def _build_records(self) -> list[dict[str, Any]]:
-        names = self.column_names()
         if isinstance(self.data, pa.Table):
-            table = self.data if self.columns is None else self.data.select(names)
+            table = self.data if self.columns is None else self.data.select(list(self.columns))
             return table.to_pylist()
         if isinstance(self.data, pd.DataFrame):
             frame = self.data.rename(columns=str)
-            return (frame if self.columns is None else frame[names]).to_dict("records")
+            return (frame if self.columns is None else frame[list(self.columns)]).to_dict("records")
         rows = self.data
-        wanted = set(names)
         # The common case (rows of one table, all columns) is passed through: no copy.
-        if all(row.keys() == wanted for row in rows):
-            return list(rows)
+        if self.columns is None and _same_keys(rows):
+            return rows if isinstance(rows, list) else list(rows)
+        names = self.column_names()
         return [{name: row.get(name) for name in names} for row in rows]
 
     def arrow(self) -> pa.Table:
@@ -119,6 +120,14 @@ class TableResult:
         else:
             table = _records_to_arrow(self.records(), self.column_names())
         return _nulls_for_non_finite(table)
+
+
+def _same_keys(rows: Rows) -> bool:
+    """Whether every row has the keys of the first (a C-level set comparison per row)."""
+    if not rows:
+        return True
+    first = rows[0].keys()
+    return all(row.keys() == first for row in rows)
 
 
 def _frame_to_arrow(frame: pd.DataFrame, names: list[str]) -> pa.Table:

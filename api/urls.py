@@ -1,5 +1,6 @@
-"""The API's own routes, included under ``/api/v1/`` by ``portal/urls.py``: ping, the OpenAPI
-schema, and its two documentation pages (Swagger UI, ReDoc) served from local static files."""
+"""The API's own routes, included under ``/api/v1/`` by ``portal/urls.py``: ``ping``, the OpenAPI
+document (``openapi``), and its two documentation pages (``docs/``: Swagger UI, ``redoc/``)
+served from local static files."""
 from django.urls import path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -14,8 +15,9 @@ app_name = "api"
 
 urlpatterns = [
     fink_path("ping", Ping.as_view()),
-    # ?format=json for JSON, YAML otherwise.
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The OpenAPI document (YAML; ?format=json for JSON). Not at /api/v1/schema: that is Fink's
+    # own `schema` route (the alert columns), served by the search app.
+    fink_path("openapi", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path(
         "redoc/",

@@ -119,7 +119,9 @@ class FinkView(APIView):
     def rows_response(self, result: Any, output_format: str) -> Response:
         """Rows rendered in ``output_format``: the renderer is switched on the request, which
         is where DRF's ``finalize_response`` takes it from."""
-        renderer = next(r for r in self.get_renderers() if r.format == output_format)
+        renderer = next((r for r in self.get_renderers() if r.format == output_format), None)
+        if renderer is None:
+            raise serializers.ValidationError({"output-format": f"rows cannot be given as {output_format!r}"})
         self.request.accepted_renderer = renderer
         self.request.accepted_media_type = renderer.media_type
         return Response(result)

@@ -14,25 +14,35 @@ Samples are nanoseconds from ``time.perf_counter_ns``. Adapter and floor samples
 (A, F, A, F, ...) so that both see the same machine noise on these shared machines. Benchmarks
 are not timed tests: nothing here asserts a time, ``ok`` is only reported.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import gc
 import json
+import math
 import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
 COLUMNS = (
-    "operation", "backend", "adapter p50", "adapter p95", "floor p50", "floor p95",
-    "ratio (p50)", "target", "ok",
+    "operation",
+    "backend",
+    "adapter p50",
+    "adapter p95",
+    "floor p50",
+    "floor p95",
+    "ratio (p50)",
+    "target",
+    "ok",
 )
 
 
@@ -113,7 +123,7 @@ def p50_p95(samples: Sequence[int]) -> tuple[float, float]:
 
 def fmt_ns(ns: float) -> str:
     """A duration in the unit that keeps 3 significant digits readable."""
-    if ns != ns:  # NaN
+    if math.isnan(ns):
         return "-"
     if ns < 1_000:
         return f"{ns:.0f} ns"
@@ -208,7 +218,10 @@ def format_table(results: Sequence[Result]) -> str:
     right = set(range(2, len(COLUMNS)))
 
     def line(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
+        )
 
     out = [line(COLUMNS), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]

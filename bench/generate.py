@@ -29,7 +29,6 @@ import math
 import shutil
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -174,7 +173,7 @@ def make_part(group: pa.Table, rows: np.ndarray, copy: np.ndarray, copies: Copie
         elif name == "timestamp" and pa.types.is_timestamp(arr.type):
             ticks = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[arr.type.unit] * 86400
             arr = pc.add(arr.cast(pa.int64()), pa.array((days * ticks).astype(np.int64))).cast(arr.type)
-        elif pa.types.is_struct(arr.type) and name != "candidate" and name in _CUTOUT_COLUMNS:
+        elif name in _CUTOUT_COLUMNS:
             if not cutouts:
                 arr = pa.nulls(len(arr), arr.type)
         elif pa.types.is_struct(arr.type) and name == "candidate":
@@ -186,53 +185,63 @@ def make_part(group: pa.Table, rows: np.ndarray, copy: np.ndarray, copies: Copie
 
 
 # -- Avro ---------------------------------------------------------------------------------------
-def avro_schema(schema: pa.Schema) -> dict:
-    """A Fink data-transfer-like Avro schema (every field nullable) for an Arrow schema."""
-    def convert(arrow_type: pa.DataType, name: str):
+def avro_schema(table: pa.Table) -> dict:
+    """A Fink data-transfer-like Avro schema for an Arrow table.
+
+    Scalars are ``["null", T]``; records, arrays and maps are nullable only where the data hold
+    nulls, because fastavro validates a whole nested record to pick a union branch.
+    """
+    def convert(arr: pa.Array, name: str):
+        arrow_type = arr.type
         if pa.types.is_dictionary(arrow_type):
-            arrow_type = arrow_type.value_type
+            arr = arr.cast(arrow_type.value_type)
+            arrow_type = arr.type
         if pa.types.is_null(arrow_type):
             return "null"
         if pa.types.is_boolean(arrow_type):
-            return "boolean"
+            return ["null", "boolean"]
         if pa.types.is_integer(arrow_type):
-            return "long" if arrow_type.bit_width == 64 else "int"
+            return ["null", "long" if arrow_type.bit_width == 64 else "int"]
         if pa.types.is_float32(arrow_type) or pa.types.is_float16(arrow_type):
-            return "float"
+            return ["null", "float"]
         if pa.types.is_floating(arrow_type):
-            return "double"
+            return ["null", "double"]
         if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-            return "string"
+            return ["null", "string"]
         if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
-            return "bytes"
+            return ["null", "bytes"]
         if pa.types.is_timestamp(arrow_type):
-            return {"type": "long", "logicalType": "timestamp-micros"}
+            return ["null", {"type": "long", "logicalType": "timestamp-micros"}]
         if pa.types.is_struct(arrow_type):
-            return {
+            avro_type = {
                 "type": "record",
                 "name": name,
                 "fields": [
-                    _nullable(f.name, convert(f.type, f"{name}_{f.name}"))
-                    for f in arrow_type
+                    _field(f.name, convert(arr.field(i), f"{name}_{f.name}"))
+                    for i, f in enumerate(arrow_type)
                 ],
             }
-        if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-            return {"type": "array", "items": _union(convert(arrow_type.value_type, f"{name}_item"))}
-        if pa.types.is_map(arrow_type):
-            return {"type": "map", "values": _union(convert(arrow_type.item_type, f"{name}_value"))}
-        raise ValueError(f"no Avro type for {arrow_type}")
+        elif pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+            avro_type = {"type": "array", "items": convert(arr.flatten(), f"{name}_item")}
+        elif pa.types.is_map(arrow_type):
+            avro_type = {"type": "map", "values": convert(arr.items, f"{name}_value")}
+        else:
+            raise ValueError(f"no Avro type for {arrow_type}")
+        return ["null", avro_type] if arr.null_count else avro_type
 
-    def _union(avro_type):
-        return "null" if avro_type == "null" else ["null", avro_type]
-
-    def _nullable(field_name: str, avro_type):
-        return {"name": field_name, "type": _union(avro_type), "default": None}
+    def _field(field_name: str, avro_type):
+        if isinstance(avro_type, list) or avro_type == "null":
+            return {"name": field_name, "type": avro_type, "default": None}
+        return {"name": field_name, "type": avro_type}
 
     return {
         "type": "record",
         "name": "alert",
         "namespace": "bench.generated",
-        "fields": [_nullable(f.name, convert(f.type, f"alert_{f.name}")) for f in schema],
+        "fields": [
+            _field(name, convert(column.combine_chunks(), f"alert_{name}"))
+            for name, column in zip(table.column_names, table.columns)
+        ],
     }
 
 
@@ -246,7 +255,7 @@ def write_avro(table: pa.Table, path: Path, codec: str = "null") -> None:
             column = column.cast(pa.timestamp("us", column.type.tz), safe=False)
         columns.append(column)
     table = pa.Table.from_arrays(columns, names=table.column_names)
-    schema = fastavro.parse_schema(avro_schema(table.schema))
+    schema = fastavro.parse_schema(avro_schema(table))
     with open(path, "wb") as fh:
         fastavro.writer(fh, schema, table.to_pylist(maps_as_pydicts="lossy"), codec=codec)
 

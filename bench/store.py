@@ -24,6 +24,7 @@ reachable (``HBASE_HOST``/``HBASE_PORT``, default 127.0.0.1:9090). HBase tables 
 fresh ``bench<random>`` prefix and dropped at the end; the embedded store lives in a temporary
 folder that is removed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,12 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-import msgpack  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import msgpack
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from bench.common import Result, measure_interleaved, print_table, write_results  # noqa: E402
-from store import Bool, Field, Float, Int, RowKey, Store, Str, Struct, Table  # noqa: E402
+from bench.common import Result, measure_interleaved, print_table, write_results
+from store import Bool, Field, Float, Int, RowKey, Store, Str, Struct, Table
 
 SAMPLE = "/work/shared/data/fink-parquet/sample-124-20211122/*.parquet"
 TEMPLATES = 100
@@ -76,7 +77,9 @@ def _codec(arrow_type):
     return Struct()
 
 
-def load_alerts(pattern: str = SAMPLE, count: int = TEMPLATES) -> tuple[list[Field], list[dict]]:
+def load_alerts(
+    pattern: str = SAMPLE, count: int = TEMPLATES
+) -> tuple[list[Field], list[dict]]:
     """The table's fields and ``count`` real alert rows ({column: value}) from the sample."""
     files = sorted(glob.glob(pattern))
     if not files:
@@ -86,11 +89,15 @@ def load_alerts(pattern: str = SAMPLE, count: int = TEMPLATES) -> tuple[list[Fie
     candidate = data.schema.field("candidate").type
     fields = [Field("i:objectId", Str(), "ZTF object id")]
     fields += [Field(f"i:{f.name}", _codec(f.type)) for f in candidate]
-    fields.append(Field("i:prv_candidates", Struct(), "previous detections (real light curve)"))
+    fields.append(
+        Field("i:prv_candidates", Struct(), "previous detections (real light curve)")
+    )
     rows = []
     for alert in data.to_pylist():
         row = {"i:objectId": alert["objectId"]}
-        row.update({f"i:{k}": v for k, v in alert["candidate"].items() if v is not None})
+        row.update(
+            {f"i:{k}": v for k, v in alert["candidate"].items() if v is not None}
+        )
         if alert["prv_candidates"] is not None:
             row["i:prv_candidates"] = alert["prv_candidates"]
         rows.append(row)
@@ -98,13 +105,17 @@ def load_alerts(pattern: str = SAMPLE, count: int = TEMPLATES) -> tuple[list[Fie
 
 
 def make_table(fields: list[Field]) -> type[Table]:
-    return type("BenchAlert", (Table,), {
-        "name": "bench_alerts",
-        "families": ("i",),
-        "key": RowKey("i:objectId", "i:jd"),
-        "fields": fields,
-        "__module__": __name__,
-    })
+    return type(
+        "BenchAlert",
+        (Table,),
+        {
+            "name": "bench_alerts",
+            "families": ("i",),
+            "key": RowKey("i:objectId", "i:jd"),
+            "fields": fields,
+            "__module__": __name__,
+        },
+    )
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -127,7 +138,9 @@ def copy_alert(template: dict, oid: str, k: int, obj: int, candid: int) -> dict:
     row["i:jd"] = 2458300.5 + k * 0.9 + (obj % 997) * 1e-5  # unique within the object
     row["i:candid"] = candid
     row["i:ra"] = (template["i:ra"] + (obj % 3600) * 0.1) % 360.0
-    row["i:dec"] = max(-90.0, min(90.0, template["i:dec"] + ((obj * 7) % 100 - 50) * 0.01))
+    row["i:dec"] = max(
+        -90.0, min(90.0, template["i:dec"] + ((obj * 7) % 100 - 50) * 0.01)
+    )
     return row
 
 
@@ -151,13 +164,18 @@ def fill_rows(plan, templates):
     for obj, (oid, n) in enumerate(plan):
         for k in range(n):
             candid += 1
-            yield copy_alert(templates[(obj * 31 + k) % len(templates)], oid, k, obj, candid)
+            yield copy_alert(
+                templates[(obj * 31 + k) % len(templates)], oid, k, obj, candid
+            )
 
 
 def write_batch_rows(templates, obj: int) -> list[dict]:
     """1,000 fresh rows (one new object) for the write samples."""
     oid = object_id(10**7 + obj, year=29)
-    return [copy_alert(templates[k % len(templates)], oid, k, obj, 2 * 10**15 + k) for k in range(WRITE_ROWS)]
+    return [
+        copy_alert(templates[k % len(templates)], oid, k, obj, 2 * 10**15 + k)
+        for k in range(WRITE_ROWS)
+    ]
 
 
 # -- measurements ----------------------------------------------------------------------------------
@@ -179,9 +197,14 @@ def run_ops(backend, manager, floor, plan, templates, repeat, target) -> list[Re
 
     # Sanity: both sides return the same rows, so they do the same work.
     for oid, n in ((small_oid, SMALL), (big_oid, BIG)):
-        a, f = len(list(manager.scan((oid,)))), len(floor.scan(manager.table.key.prefix(oid)))
+        a, f = (
+            len(list(manager.scan((oid,)))),
+            len(floor.scan(manager.table.key.prefix(oid))),
+        )
         if a != n or f != n:
-            raise SystemExit(f"{backend}: scan of {oid} gave {a} rows (adapter), {f} (floor), expected {n}")
+            raise SystemExit(
+                f"{backend}: scan of {oid} gave {a} rows (adapter), {f} (floor), expected {n}"
+            )
     row = manager.get(picks[0].decode())
     raw = floor.get(picks[0])
     if row is None or raw is None or len(row) != len(raw):
@@ -190,25 +213,57 @@ def run_ops(backend, manager, floor, plan, templates, repeat, target) -> list[Re
     # Point reads: one random key per sample; the adapter gets the key as text, as a view would.
     a_next, f_next = cycling([k.decode() for k in picks]), cycling(picks)
     log(f"  {backend}: point reads ({CHEAP_FACTOR * repeat} samples)")
-    a, f = measure_interleaved([lambda: manager.get(a_next()), lambda: floor.get(f_next())],
-                               CHEAP_FACTOR * repeat, warmup=20)
+    fns = [lambda: manager.get(a_next()), lambda: floor.get(f_next())]
+    if floor.decodes_cells:
+        d_next = cycling(picks)
+        fns.append(lambda: floor.get_decoded(d_next()))
+    a, f, *d = measure_interleaved(fns, CHEAP_FACTOR * repeat, warmup=20)
     results.append(Result("point read", backend, a, f, target))
+    if d:
+        results.append(
+            Result(
+                "  ↳ vs floor + cell decoding",
+                backend,
+                a,
+                d[0],
+                None,
+                note="diagnostic: raw get + the codecs' decode of every cell",
+            )
+        )
 
-    for oid, n, samples in ((small_oid, SMALL, CHEAP_FACTOR * repeat), (big_oid, BIG, repeat)):
+    for oid, n, samples in (
+        (small_oid, SMALL, CHEAP_FACTOR * repeat),
+        (big_oid, BIG, repeat),
+    ):
         prefix = manager.table.key.prefix(oid)
         log(f"  {backend}: {n}-row prefix scans ({samples} samples)")
-        fns = [lambda: list(manager.scan((oid,))), lambda: floor.scan(prefix)]
-        if floor.decodes_cells:  # diagnostic: the same raw scan plus decoding the typed cells
-            fns.append(lambda: floor.scan_decoded(prefix))
-        a, f, *d = measure_interleaved(fns, samples, warmup=3)
+        fns = [
+            lambda oid=oid: list(manager.scan((oid,))),
+            lambda prefix=prefix: floor.scan(prefix),
+        ]
+        if (
+            floor.decodes_cells
+        ):  # diagnostic: the same raw scan plus decoding the typed cells
+            fns.append(lambda prefix=prefix: floor.scan_decoded(prefix))
+        a, f, *d = measure_interleaved(fns, samples, warmup=2)
         results.append(Result(f"prefix scan {n:,} rows", backend, a, f, target))
         if d:
-            results.append(Result(f"  ↳ vs floor + cell decoding", backend, a, d[0], None,
-                                  note="diagnostic: raw scan + the codecs' decode of every cell"))
+            results.append(
+                Result(
+                    "  ↳ vs floor + cell decoding",
+                    backend,
+                    a,
+                    d[0],
+                    None,
+                    note="diagnostic: raw scan + the codecs' decode of every cell",
+                )
+            )
 
     # Batch writes of 1,000 fresh rows.
     rows = write_batch_rows(templates, 1)
-    prepared = floor.prepare([manager._prepare(r) for r in rows])  # floor input: pre-encoded
+    prepared = floor.prepare(
+        [manager._prepare(r) for r in rows]
+    )  # floor input: pre-encoded
 
     def adapter_write():
         with manager.batch(size=WRITE_ROWS) as batch:
@@ -217,13 +272,30 @@ def run_ops(backend, manager, floor, plan, templates, repeat, target) -> list[Re
 
     floor.check_write(adapter_write, prepared)
     log(f"  {backend}: {WRITE_ROWS:,}-row batch writes ({repeat} samples)")
-    coerced = [manager._prepare(r) for r in rows]  # diagnostic floor input: typed, not encoded
+    coerced = [
+        manager._prepare(r) for r in rows
+    ]  # diagnostic floor input: typed, not encoded
     a, f, d = measure_interleaved(
-        [adapter_write, lambda: floor.write(prepared), lambda: floor.write_encoding(coerced)],
-        repeat, warmup=2, between=lambda: floor.reset_write(prepared))
+        [
+            adapter_write,
+            lambda: floor.write(prepared),
+            lambda: floor.write_encoding(coerced),
+        ],
+        repeat,
+        warmup=1,
+        between=lambda: floor.reset_write(prepared),
+    )
     results.append(Result(f"batch write {WRITE_ROWS:,} rows", backend, a, f, target))
-    results.append(Result(f"  ↳ vs floor + cell encoding", backend, a, d, None,
-                          note="diagnostic: the raw write encoding the typed cells inside the timing"))
+    results.append(
+        Result(
+            "  ↳ vs floor + cell encoding",
+            backend,
+            a,
+            d,
+            None,
+            note="diagnostic: the raw write encoding the typed cells inside the timing",
+        )
+    )
     return results
 
 
@@ -300,19 +372,38 @@ class HBaseFloor:
         import happybase
 
         self.connection = happybase.Connection(
-            backend.host, backend.port, timeout=backend.timeout_ms, autoconnect=True,
-            table_prefix=backend.table_prefix, table_prefix_separator="_",
-            transport="buffered", protocol="binary",
+            backend.host,
+            backend.port,
+            timeout=backend.timeout_ms,
+            autoconnect=True,
+            table_prefix=backend.table_prefix,
+            table_prefix_separator="_",
+            transport="buffered",
+            protocol="binary",
         )
         self.table = self.connection.table(table.name)
         self.encoders = {c: f.codec.encode for c, f in table.fields_by_column.items()}
-        self.decoders = {c.encode(): (c, f.codec.decode) for c, f in table.fields_by_column.items()}
+        self.decoders = {
+            c.encode(): (c, f.codec.decode) for c, f in table.fields_by_column.items()
+        }
 
     def get(self, key: bytes):
         return self.table.row(key) or None
 
     def scan(self, prefix: bytes):
         return list(self.table.scan(row_prefix=prefix))
+
+    def _decode(self, data):
+        dec = self.decoders
+        cells = {}
+        for raw, value in data.items():
+            column, decode = dec[raw]
+            cells[column] = decode(value)
+        return cells
+
+    def get_decoded(self, key: bytes):
+        data = self.table.row(key)
+        return self._decode(data) if data else None
 
     def scan_decoded(self, prefix: bytes):
         dec = self.decoders
@@ -327,7 +418,10 @@ class HBaseFloor:
 
     def prepare(self, items):
         enc = self.encoders
-        return [(key, {c.encode(): enc[c](v) for c, v in cells.items()}) for key, cells in items]
+        return [
+            (key, {c.encode(): enc[c](v) for c, v in cells.items()})
+            for key, cells in items
+        ]
 
     def write(self, prepared):
         with self.table.batch(batch_size=WRITE_ROWS) as batch:
@@ -369,7 +463,9 @@ def fill(manager, plan, templates) -> float:
             batch.put(row)
             n += 1
     took = time.perf_counter() - start
-    log(f"  filled {n:,} rows in {took:.1f} s ({n / took:,.0f} rows/s through the adapter)")
+    log(
+        f"  filled {n:,} rows in {took:.1f} s ({n / took:,.0f} rows/s through the adapter)"
+    )
     return took
 
 
@@ -384,10 +480,15 @@ def bench_backend(name, table, plan, templates, repeat) -> tuple[list[Result], d
         host = os.environ.get("HBASE_HOST", "127.0.0.1")
         port = int(os.environ.get("HBASE_PORT", "9090"))
         prefix = f"bench{uuid.uuid4().hex[:8]}"
-        store = Store.from_settings({
-            "BACKEND": "hbase", "HBASE_HOST": host, "HBASE_PORT": port,
-            "HBASE_TABLE_PREFIX": prefix, "HBASE_TIMEOUT_MS": 30000,
-        })
+        store = Store.from_settings(
+            {
+                "BACKEND": "hbase",
+                "HBASE_HOST": host,
+                "HBASE_PORT": port,
+                "HBASE_TABLE_PREFIX": prefix,
+                "HBASE_TIMEOUT_MS": 30000,
+            }
+        )
         log(f"  hbase at {host}:{port}, table prefix {prefix}")
     manager = store.manager(table)
     floor = None
@@ -395,7 +496,11 @@ def bench_backend(name, table, plan, templates, repeat) -> tuple[list[Result], d
     try:
         manager.create()
         info["fill_s"] = fill(manager, plan, templates)
-        floor = EmbeddedFloor(store.backend, table) if name == "embedded" else HBaseFloor(store.backend, table)
+        floor = (
+            EmbeddedFloor(store.backend, table)
+            if name == "embedded"
+            else HBaseFloor(store.backend, table)
+        )
         return run_ops(name, manager, floor, plan, templates, repeat, target), info
     finally:
         if isinstance(floor, HBaseFloor):
@@ -410,13 +515,24 @@ def bench_backend(name, table, plan, templates, repeat) -> tuple[list[Result], d
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default="embedded,hbase",
-                        help="comma-separated: embedded, hbase (default both)")
-    parser.add_argument("--rows", type=int, default=10_000,
-                        help="rows in the table, including the 10- and 1,500-row objects (default 10000)")
-    parser.add_argument("--repeat", type=int, default=15,
-                        help="samples of the heavy ops (1,500-row scan, 1,000-row write); "
-                             f"point reads and 10-row scans take {CHEAP_FACTOR}× as many (default 15)")
+    parser.add_argument(
+        "--backends",
+        default="embedded,hbase",
+        help="comma-separated: embedded, hbase (default both)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=10_000,
+        help="rows in the table, including the 10- and 1,500-row objects (default 10000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=10,
+        help="samples of the heavy ops (1,500-row scan, 1,000-row write); "
+        f"point reads and 10-row scans take {CHEAP_FACTOR}× as many (default 10)",
+    )
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = [b for b in backends if b not in TARGETS]
@@ -430,17 +546,30 @@ def main(argv=None) -> int:
     fields, templates = load_alerts()
     table = make_table(fields)
     plan = plan_objects(args.rows)
-    log(f"{len(templates)} real alerts, {len(fields)} columns; {args.rows:,} rows over {len(plan):,} objects")
+    log(
+        f"{len(templates)} real alerts, {len(fields)} columns; {args.rows:,} rows over {len(plan):,} objects"
+    )
 
-    results, skipped, meta = [], [], {"rows": args.rows, "objects": len(plan), "repeat": args.repeat,
-                                      "columns": len(fields), "templates": len(templates)}
+    results, skipped, meta = (
+        [],
+        [],
+        {
+            "rows": args.rows,
+            "objects": len(plan),
+            "repeat": args.repeat,
+            "columns": len(fields),
+            "templates": len(templates),
+        },
+    )
     for name in backends:
         if name == "hbase":
             host = os.environ.get("HBASE_HOST", "127.0.0.1")
             port = int(os.environ.get("HBASE_PORT", "9090"))
             if not hbase_reachable(host, port):
-                message = (f"SKIP hbase: HBase Thrift server not reachable at {host}:{port} "
-                           "(start it with deploy/hbase/hbase.sh start)")
+                message = (
+                    f"SKIP hbase: HBase Thrift server not reachable at {host}:{port} "
+                    "(start it with deploy/hbase/hbase.sh start)"
+                )
                 print(message, flush=True)
                 skipped.append(message)
                 continue
@@ -453,18 +582,26 @@ def main(argv=None) -> int:
         return 0
     print()
     print_table(results)
-    command = ".venv/bin/python bench/store.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = ".venv/bin/python bench/store.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     notes = [
-        f"{args.rows:,} rows ({len(fields)} typed columns + prv_candidates, ~15 kB each) over "
-        f"{len(plan):,} objects; samples: {args.repeat} for the 1,500-row scan and the writes, "
-        f"{CHEAP_FACTOR * args.repeat} for point reads and 10-row scans.",
+        (
+            f"{args.rows:,} rows ({len(fields)} typed columns + prv_candidates, ~15 kB each) over "
+            f"{len(plan):,} objects; samples: {args.repeat} for the 1,500-row scan and the writes, "
+            f"{CHEAP_FACTOR * args.repeat} for point reads and 10-row scans."
+        ),
         "floor: embedded = raw lmdb + msgpack; hbase = raw happybase with the adapter's connection settings.",
-        "↳ rows are diagnostics (no target): the same adapter samples against a floor that also "
-        "encodes (writes) or decodes (HBase scans) the typed cells, i.e. what is left once the "
-        "unavoidable (de)serialisation is counted on both sides.",
+        (
+            "↳ rows are diagnostics (no target): the same adapter samples against a floor that also "
+            "encodes (writes) or decodes (HBase reads) the typed cells, i.e. what is left once the "
+            "unavoidable (de)serialisation is counted on both sides."
+        ),
         *skipped,
     ]
-    json_path, md_path = write_results("store", results, command=command.strip(), meta=meta, notes=notes)
+    json_path, md_path = write_results(
+        "store", results, command=command.strip(), meta=meta, notes=notes
+    )
     print(f"\nwrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
     return 0
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "alerts",
     "search",
     "objects",
+    "fits",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,60 @@ STORE = {
 }
 # Where the demo data (real alert files) is looked for when the store is empty.
 PORTAL_DATA = env.str("PORTAL_DATA", default="")
+
+# --- Celery and fits (fits/ owns this section) ------------------------------------------------
+# Fits run in Celery workers (`celery -A portal worker`). No CELERY_BROKER_URL: kombu's filesystem
+# transport under var/celery, a broker that needs no server (one machine; DESIGN.md checked it
+# with Celery 5.7). Set redis://host:6379/0 to run workers on other machines.
+CELERY_DIR = VAR_DIR / "celery"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # One folder in and out: producers (web) and consumers (workers) share the queue.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DIR / "queue"),
+        "data_folder_out": str(CELERY_DIR / "queue"),
+        "processed_folder": str(CELERY_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    # A message unacknowledged this long is given to another worker: it must exceed the hard
+    # time limit, or a long fit would run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
+# Job state and results live in FitJob rows; task results are kept only for inspection.
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"file://{CELERY_DIR / 'results'}")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+# A fit holds its message until it ends (acks late) and a worker takes one fit at a time: a
+# worker that dies gives its fit back instead of losing it, or queued fits behind it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Settle jobs left running by dead workers, when a `celery beat` runs (else `manage.py fits_reap`).
+CELERY_BEAT_SCHEDULE = {
+    "fits-reap": {"task": "fits.reap_fits", "schedule": env.float("FITS_REAP_EVERY", default=300.0)},
+}
+# A fit is stopped (and failed) after the soft limit; its process is killed at the hard limit.
+FITS_SOFT_TIME_LIMIT = env.int("FITS_SOFT_TIME_LIMIT", default=600)
+FITS_TIME_LIMIT = env.int("FITS_TIME_LIMIT", default=FITS_SOFT_TIME_LIMIT + 60)
+# Starts of a job before a worker death fails it rather than trying again (a fit that kills its
+# worker, e.g. out of memory, must not loop).
+FITS_MAX_ATTEMPTS = env.int("FITS_MAX_ATTEMPTS", default=2)
+# The reaper fails or requeues jobs running longer than FITS_TIME_LIMIT + this (seconds).
+FITS_REAP_GRACE = env.int("FITS_REAP_GRACE", default=60)
+# Fitters by dotted path (fits.fitters.base.Fitter subclasses); a new fitter is one more line.
+FITTERS = env.list(
+    "FITTERS",
+    default=[
+        "fits.fitters.period.PeriodFitter",
+        "fits.fitters.microlensing.MicrolensingFitter",
+        "fits.fitters.phase_curve.PhaseCurveFitter",
+    ],
+)
+# --- end of the Celery and fits section ---------------------------------------------------------
 
 # --- Internationalisation, static files ------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -139,6 +194,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["api.schema.optional_slash_paths"],  # /api/v1/objects, no slash
+    # One name per shared choice set, instead of spectacular's hashed names (Output-formatE02Enum).
+    "ENUM_NAME_OVERRIDES": {
+        "OutputFormatEnum": "api.renderers.TABULAR_FORMATS",
+        "ErrorStatusEnum": ["error"],
+        "PingStatusEnum": ["ok"],
+    },
     # Served from the sidecar's static files: the machines have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,11 +1,20 @@
 """URL wiring of the portal: each app's urls, the admin."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from objects.urls import ZtfIdConverter
+from objects.views import object_page
+
+register_converter(ZtfIdConverter, "ztf_id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),  # ping, OpenAPI schema, Swagger UI, ReDoc
+    path("api/v1/", include("api.urls")),  # ping, openapi (the OpenAPI document), docs/ (Swagger UI), redoc/
     path("api/v1/", include("objects.urls_api")),  # objects, cutouts
+    path("api/v1/", include("fits.urls_api")),  # fit jobs: list, create, status and result
+    path("api/v1/", include("search.urls_api")),  # conesearch, latests, sso, ... (search routes)
+    path("objects/", include("objects.urls")),  # object pages and their lazily loaded panels
+    path("<ztf_id:object_id>", object_page, name="object_page"),  # /ZTF21abfmbix, as Fink
     path("", include("search.urls")),
 ]
 

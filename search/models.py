@@ -15,10 +15,10 @@ def encode_internal_name(name: str) -> str:
 
 
 class ObjectAnnotationQuerySet(models.QuerySet):
-    def of_object(self, object_id: str) -> "ObjectAnnotationQuerySet":
+    def of_object(self, object_id: str) -> ObjectAnnotationQuerySet:
         return self.filter(object_id=object_id)
 
-    def named(self, internal_name: str) -> "ObjectAnnotationQuerySet":
+    def named(self, internal_name: str) -> ObjectAnnotationQuerySet:
         return self.filter(internal_name_encoded=encode_internal_name(internal_name))
 
 
@@ -39,10 +39,10 @@ class ObjectAnnotation(models.Model):
     objects = ObjectAnnotationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-updated", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "object_id"], name="one_annotation_per_user_and_object")
-        ]
+        ordering = ("-updated", "-id")
+        constraints = (
+            models.UniqueConstraint(fields=["user", "object_id"], name="one_annotation_per_user_and_object"),
+        )
 
     def __str__(self) -> str:
         return f"{self.object_id}: {self.internal_name}"

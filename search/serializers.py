@@ -16,7 +16,7 @@ import re
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from rest_framework import serializers
@@ -45,7 +45,7 @@ from api.params import (
 class OptionalFloat(BlankIsMissing, serializers.FloatField):
     """A float parameter; an empty value means "not given". NaN and infinities are refused."""
 
-    default_error_messages = {"finite": "must be a finite number (got {value!r})"}
+    default_error_messages: ClassVar[dict[str, str]] = {"finite": "must be a finite number (got {value!r})"}
 
     def to_internal_value(self, data: Any) -> float:
         value = super().to_internal_value(data)
@@ -103,7 +103,7 @@ class ConeSearchParams(FinkParamsSerializer):
 
 
 class LatestsParams(FinkParamsSerializer):
-    hyphenated = {**HYPHENATED_PARAMS, "class_name": "class"}
+    hyphenated: ClassVar[dict[str, str]] = {**HYPHENATED_PARAMS, "class_name": "class"}
 
     class_name = serializers.CharField(
         help_text="A Fink class, '(SIMBAD) label' or '(TNS) type'; GET /api/v1/classes lists them."
@@ -195,7 +195,7 @@ class ResolverParams(FinkParamsSerializer):
 
 
 class RandomParams(FinkParamsSerializer):
-    hyphenated = {**HYPHENATED_PARAMS, "class_name": "class"}
+    hyphenated: ClassVar[dict[str, str]] = {**HYPHENATED_PARAMS, "class_name": "class"}
 
     n = OptionalInteger(
         default=10, min_value=1, max_value=MAX_RANDOM, help_text=f"Number of objects, at most {MAX_RANDOM}."
@@ -246,16 +246,17 @@ def _bytes_of_upload(value: Any) -> bytes:
 def _gunzip(data: bytes, limit: int) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data
-    out = bytearray()
+    chunks, size = [], 0
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while chunk := stream.read(1 << 20):
-                out += chunk
-                if len(out) > limit:
+            while chunk := stream.read(8 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:  # a gzip bomb stops here, not in memory
                     raise serializers.ValidationError(f"the map is larger than {limit >> 20} MB once decompressed")
     except (OSError, EOFError, zlib.error) as exc:
         raise serializers.ValidationError(f"not a readable gzip file: {exc}") from None
-    return bytes(out)
+    return b"".join(chunks)
 
 
 def read_sky_map(data: bytes) -> SkyMap:
@@ -279,11 +280,14 @@ def read_sky_map(data: bytes) -> SkyMap:
                     raise serializers.ValidationError("the FITS file holds no HEALPix table")
                 header = {**dict(hdus[0].header), **dict(table.header)}
                 names = [n.upper() for n in table.columns.names]
-                data_table = table.data
-                columns = {name: np.asarray(data_table.field(i)) for i, name in enumerate(names)}
+                # Only the columns used: a BAYESTAR map also has three distance columns.
+                wanted = {"UNIQ", "PROBDENSITY", "PROB", "PIXEL"} & set(names) or {names[0]}
+                columns = {
+                    name: np.asarray(table.data.field(i)) for i, name in enumerate(names) if name in wanted
+                }
     except serializers.ValidationError:
         raise
-    except Exception as exc:  # astropy raises OSError, ValueError, TypeError... on bad bytes
+    except Exception as exc:  # noqa: BLE001 -- astropy raises OSError, ValueError, TypeError... on bad bytes
         raise serializers.ValidationError(f"not a FITS sky map: {exc}") from None
 
     if "DATE-OBS" in header:
@@ -300,12 +304,12 @@ def read_sky_map(data: bytes) -> SkyMap:
             raise serializers.ValidationError("a multi-order map needs a PROBDENSITY column")
         uniq = columns["UNIQ"].astype(np.int64).ravel()
         return SkyMap(uniq, np.asarray(density, float).ravel(), float(event.jd))
-    probability = columns.get("PROB", next(iter(columns.values()), None))
+    probability = columns.get("PROB", columns.get(names[0]))
     if probability is None or ordering not in ("NESTED", "RING"):
         raise serializers.ValidationError("a flat map needs a PROB column and ORDERING NESTED or RING")
     probability = np.asarray(probability, float).ravel()  # 1024-element rows in old maps
     npix = len(probability)
-    nside = int(round(math.sqrt(npix / 12)))
+    nside = round(math.sqrt(npix / 12))
     if 12 * nside * nside != npix or nside & (nside - 1):
         raise serializers.ValidationError(f"{npix} pixels is not a HEALPix map")
     index = np.arange(npix, dtype=np.int64)
@@ -364,7 +368,7 @@ class Catalog:
     jd: np.ndarray | None
 
 
-def _read_table(data: bytes) -> "Any":
+def _read_table(data: bytes) -> Any:
     """A catalogue (Parquet, VOTable or CSV, told apart by content) as a pandas DataFrame."""
     import pandas as pd
 
@@ -381,7 +385,7 @@ def _read_table(data: bytes) -> "Any":
                 warnings.simplefilter("ignore")
                 return parse_single_table(io.BytesIO(data)).to_table().to_pandas()
         return pd.read_csv(io.BytesIO(data), nrows=MAX_CATALOG_ROWS + 1, skipinitialspace=True)
-    except Exception as exc:  # each reader has its own errors; all mean "not a catalogue"
+    except Exception as exc:  # noqa: BLE001 -- each reader has its own errors; all mean "not a catalogue"
         raise serializers.ValidationError(f"cannot read the catalogue (CSV, Parquet or VOTable): {exc}") from None
 
 

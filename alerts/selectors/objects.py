@@ -385,10 +385,58 @@ def cutout_pixels(data: bytes) -> np.ndarray:
     UnreadableCutout
         The bytes hold no FITS image.
     """
+    raw = fits_bytes(data)
+    image = _primary_image(raw)
+    return image if image is not None else _astropy_image(raw)
+
+
+# FITS BITPIX -> numpy dtype (FITS data are big-endian).
+_BITPIX_DTYPES = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+_FITS_BLOCK, _FITS_CARD = 2880, 80
+
+
+def _primary_image(raw: bytes) -> np.ndarray | None:
+    """The 2-D primary image of a plain single-HDU FITS file, read directly; None otherwise.
+
+    ZTF stamps are such files: reading their few header cards here costs microseconds, where
+    astropy's general reader costs milliseconds a stamp (4,500 stamps for an object with 1,500
+    alerts). Anything unusual (integer image with BLANK, other axes) goes to astropy.
+    """
+    cards: dict[bytes, bytes] = {}
+    end = None
+    for offset in range(0, min(len(raw), 36 * _FITS_CARD * 10), _FITS_CARD):
+        card = raw[offset : offset + _FITS_CARD]
+        keyword = card[:8].rstrip()
+        if keyword == b"END":
+            end = offset + _FITS_CARD
+            break
+        if card[8:10] == b"= ":
+            cards[keyword] = card[10:].split(b"/", 1)[0].strip()
+    if end is None or cards.get(b"SIMPLE") != b"T" or b"BLANK" in cards:
+        return None
+    try:
+        dtype = _BITPIX_DTYPES[int(cards[b"BITPIX"])]
+        if int(cards[b"NAXIS"]) != 2:
+            return None
+        width, height = int(cards[b"NAXIS1"]), int(cards[b"NAXIS2"])
+        scale = float(cards.get(b"BSCALE", b"1").replace(b"D", b"E"))
+        zero = float(cards.get(b"BZERO", b"0").replace(b"D", b"E"))
+    except (KeyError, ValueError):
+        return None
+    start = -(-end // _FITS_BLOCK) * _FITS_BLOCK
+    if width <= 0 or height <= 0 or len(raw) < start + width * height * np.dtype(dtype).itemsize:
+        return None
+    image = np.frombuffer(raw, dtype=dtype, count=width * height, offset=start)
+    image = image.reshape(height, width).astype(np.float64)
+    if scale != 1.0 or zero != 0.0:
+        image = image * scale + zero
+    return image
+
+
+def _astropy_image(raw: bytes) -> np.ndarray:
     from astropy.io import fits
     from astropy.io.fits.verify import VerifyWarning
 
-    raw = fits_bytes(data)
     try:
         with warnings.catch_warnings():
             # ZTF writes a SIMPLE card astropy finds non-standard; the image reads fine.

@@ -952,11 +952,11 @@ def _resolve_ssodnet(store: Store, name: str, nmax: int, result: SearchRows) -> 
 def random_objects(
     *, n: int = 10, class_name: str | None = None, seed: int | None = None, store: Store | None = None
 ) -> list[str]:
-    """Up to ``n`` distinct object ids drawn at random times, of a class or of all alerts.
+    """Up to ``n`` distinct object ids drawn at random, of a class or of all alerts.
 
-    A time is drawn uniformly between the first and last alert (of the class), and the first
-    alert at or after it is taken (the first alert overall past the end). The same seed on the
-    same data gives the same objects.
+    Each draw picks a time uniformly between the first and last alert (of the class), reads the
+    next :data:`_RANDOM_WINDOW` alerts from it (wrapping round to the first), and picks one of
+    their objects not drawn yet. The same seed on the same data gives the same objects.
     """
     if not 1 <= n <= MAX_RANDOM:
         raise SearchError("n", f"must be between 1 and {MAX_RANDOM} (got {n})")
@@ -970,16 +970,18 @@ def random_objects(
     bounds = _first_and_last_jd(manager, prefix)
     if bounds is None:
         return []
-    first, last = bounds
     chosen: list[str] = []
-    for _ in range(n * 8):
+    for _ in range(n * 4):
         if len(chosen) >= n:
             break
-        jd = rng.uniform(first, last)
-        oid = _object_at_or_after(manager, prefix, jd)
-        if oid is not None and oid not in chosen:
-            chosen.append(oid)
+        near = [oid for oid in _objects_after(manager, prefix, rng.uniform(*bounds)) if oid not in chosen]
+        if near:
+            chosen.append(rng.choice(near))
     return chosen
+
+
+# Alerts read after each random time: enough to pick among several objects of a busy night.
+_RANDOM_WINDOW = 100
 
 
 def alerts_of_random_objects(
@@ -1010,14 +1012,19 @@ def _first_and_last_jd(manager, prefix: str) -> tuple[float, float] | None:
     return first["i:jd"], last["i:jd"]
 
 
-def _object_at_or_after(manager, prefix: str, jd: float) -> str | None:
+def _objects_after(manager, prefix: str, jd: float) -> list[str]:
+    """Distinct objects of the :data:`_RANDOM_WINDOW` index rows at or after ``jd`` (wrapping)."""
     high = (prefix[:-1].encode() + b"}") if prefix else None
+    found: dict[str, None] = {}
+    read = 0
     for start in (prefix + _jd_key(jd), prefix or b"\x00"):
-        with _scan_index(manager, start=start, stop=high, limit=1, columns=["i:objectId"]) as scan:
-            row = next(iter(scan), None)
-        if row is not None:
-            return row["i:objectId"]
-    return None
+        with _scan_index(manager, start=start, stop=high, limit=_RANDOM_WINDOW - read, columns=["i:objectId"]) as scan:
+            for row in scan:
+                read += 1
+                found[row["i:objectId"]] = None
+        if read >= _RANDOM_WINDOW:
+            break
+    return list(found)
 
 
 # -- time-window searches: sky maps --------------------------------------------------------------

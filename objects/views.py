@@ -1,0 +1,269 @@
+"""The object page (``/ZTF21abfmbix``, ``/objects/ZTF21abfmbix``) and its lazily loaded panels.
+
+The page itself reads one row (the object's summary) and renders at once; the light curve, the
+alert table and the cross-matches are fetched by the browser afterwards from the small views
+below, so that a slow panel never blanks the page. Cutouts are ``<img>`` tags on the ``cutouts``
+API route.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from alerts.derived import jd_to_iso
+from alerts.selectors.objects import alerts_of_object, object_summary
+from search.selectors import objects_with_prefix
+from store import StoreError
+
+from .lightcurve import BAND_NAMES, lightcurve_of_object
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_FORMATS = ("csv", "json", "votable", "parquet")
+#: Columns of the alert table panel.
+ALERT_TABLE_COLUMNS = [
+    "i:jd", "i:candid", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "i:isdiffpos", "i:drb",
+    "i:rb", "i:ra", "i:dec", "i:ssnamenr", "d:classification", "d:tracklet",
+]
+#: Columns of the latest alert the details panel reads (cross-matches, scores).
+DETAIL_COLUMNS = [
+    "i:jd", "i:ra", "i:dec", "i:ndethist", "i:ssnamenr", "i:neargaia", "i:maggaia", "i:distpsnr1",
+    "i:sgscore1", "i:classtar", "d:cdsxmatch", "d:DR3Name", "d:Plx", "d:e_Plx", "d:gaiaClass",
+    "d:gaiaVarFlag", "d:tns", "d:tnsclass", "d:gcvs", "d:vsx", "d:snn_snia_vs_nonia",
+    "d:snn_sn_vs_all", "d:rf_snia_vs_nonia", "d:rf_kn_vs_nonkn", "d:mulens", "d:roid",
+    "d:classification",
+]
+
+
+# -- the page -------------------------------------------------------------------------------------
+def object_page(request, object_id: str):
+    """The object's page: summary card, then panels the browser fetches."""
+    try:
+        summary = object_summary(object_id=object_id)
+    except StoreError as exc:
+        logger.warning("object %s: store unavailable: %s", object_id, exc)
+        return render(request, "objects/unavailable.html", {"object_id": object_id, "error": str(exc)}, status=503)
+    if summary is None:
+        return object_not_found(request, object_id)
+    ra, dec = summary.get("i:ra"), summary.get("i:dec")
+    first, last, start = jd_to_iso([summary.get("i:firstjd"), summary.get("i:lastjd"), summary.get("i:jdstarthist")])
+    context = {
+        "object_id": object_id,
+        "summary": summary,
+        "classification": summary.get("d:classification") or "Unknown",
+        "nalerts": summary.get("d:nalerts"),
+        "first_alert": (first or "")[:19],
+        "last_alert": (last or "")[:19],
+        "first_detection": (start or "")[:19],
+        "coordinates": coordinates(ra, dec),
+        "links": external_links(object_id, ra, dec),
+        "downloads": [
+            (fmt, "/api/v1/objects?" + urlencode({"objectId": object_id, "withupperlim": "true", "output-format": fmt}))
+            for fmt in DOWNLOAD_FORMATS
+        ],
+        "api_snippet": api_snippet(request, object_id),
+        "cutout_kinds": ("Science", "Template", "Difference"),
+    }
+    return render(request, "objects/object.html", context)
+
+
+def object_not_found(request, object_id: str):
+    """A friendly 404: the id is not held; objects with a similar id, if any."""
+    similar: list[str] = []
+    for length in range(len(object_id) - 1, 6, -1):
+        rows, _ = objects_with_prefix(prefix=object_id[:length], limit=6)
+        if rows:
+            similar = [row["i:objectId"] for row in rows]
+            break
+    return render(request, "objects/not_found.html", {"object_id": object_id, "similar": similar}, status=404)
+
+
+def coordinates(ra: float | None, dec: float | None) -> dict[str, str] | None:
+    """Equatorial (degrees and sexagesimal) and galactic coordinates, as display strings."""
+    if ra is None or dec is None or not (math.isfinite(ra) and math.isfinite(dec)):
+        return None
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    sky = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, frame="icrs")
+    galactic = sky.galactic
+    return {
+        "ra": f"{ra:.6f}",
+        "dec": f"{dec:+.6f}",
+        "ra_hms": sky.ra.to_string(unit=u.hourangle, sep=":", precision=2, pad=True),
+        "dec_dms": sky.dec.to_string(unit=u.deg, sep=":", precision=1, alwayssign=True, pad=True),
+        "l": f"{galactic.l.degree:.5f}",
+        "b": f"{galactic.b.degree:+.5f}",
+    }
+
+
+def external_links(object_id: str, ra: float | None, dec: float | None) -> list[tuple[str, str]]:
+    """Links to the object at other services (by position where they have no ZTF id)."""
+    links = [
+        ("Fink", f"https://fink-portal.org/{object_id}"),
+        ("ALeRCE", f"https://alerce.online/object/{object_id}"),
+        ("Lasair", f"https://lasair-ztf.lsst.ac.uk/objects/{object_id}/"),
+        ("ANTARES", "https://antares.noirlab.edu/loci?query=" + quote(
+            '{"currentPage":1,"filters":[{"type":"query_string","field":{"query":"*' + object_id
+            + '*","fields":["properties.ztf_object_id"]},"value":null,"text":"ZTF Object ID"}],'
+            '"sortBy":"properties.newest_alert_observation_time","sortDesc":true,"perPage":25}'
+        )),
+    ]
+    if ra is not None and dec is not None and math.isfinite(ra) and math.isfinite(dec):
+        links.insert(0, ("SIMBAD", "https://simbad.cds.unistra.fr/simbad/sim-coo?"
+                         + urlencode({"Coord": f"{ra:.6f} {dec:+.6f}", "Radius": "5", "Radius.unit": "arcsec"})))
+        links.insert(1, ("TNS", "https://www.wis-tns.org/search?"
+                         + urlencode({"ra": f"{ra:.6f}", "decl": f"{dec:+.6f}", "radius": "5", "coords_unit": "arcsec"})))
+    return links
+
+
+def api_snippet(request, object_id: str) -> str:
+    base = request.build_absolute_uri("/api/v1/objects")
+    return (
+        "import io\nimport pandas as pd\nimport requests\n\n"
+        f"r = requests.post(\n    \"{base}\",\n"
+        f"    json={{\"objectId\": \"{object_id}\", \"withupperlim\": True, \"output-format\": \"json\"}},\n)\n"
+        "pdf = pd.read_json(io.BytesIO(r.content))"
+    )
+
+
+# -- the lazily loaded panels ---------------------------------------------------------------------
+@require_GET
+def lightcurve_json(request, object_id: str):
+    """The light curve's plot data (see :func:`objects.lightcurve.lightcurve_of_object`)."""
+    try:
+        data = lightcurve_of_object(object_id=object_id)
+    except StoreError as exc:
+        return JsonResponse({"status": "error", "text": f"store unavailable: {exc}"}, status=503)
+    status = 200 if data["points"]["jd"] else 404
+    return JsonResponse(data, status=status)
+
+
+@require_GET
+def alerts_panel(request, object_id: str):
+    """The alert table (HTML fragment), newest first."""
+    try:
+        rows = alerts_of_object(object_ids=[object_id], columns=ALERT_TABLE_COLUMNS)
+    except StoreError as exc:
+        return render(request, "objects/panel_error.html", {"error": str(exc)}, status=503)
+    dates = jd_to_iso([row["i:jd"] for row in rows])
+    shown = []
+    for row, date in zip(rows, dates):
+        shown.append({
+            "date": (date or "")[:19],
+            "jd": row.get("i:jd"),
+            "candid": row.get("i:candid"),
+            "band": BAND_NAMES.get(row.get("i:fid"), ""),
+            "mag": _num(row.get("i:magpsf"), 3),
+            "err": _num(row.get("i:sigmapsf"), 3),
+            "limit": _num(row.get("i:diffmaglim"), 2),
+            "sign": "+" if row.get("i:isdiffpos") in ("t", "1") else "−",
+            "drb": _num(row.get("i:drb"), 2),
+            "rb": _num(row.get("i:rb"), 2),
+            "ra": _num(row.get("i:ra"), 6),
+            "dec": _num(row.get("i:dec"), 6),
+            "ssnamenr": _blank_none(row.get("i:ssnamenr")),
+            "classification": row.get("d:classification") or "",
+            "tracklet": _blank_none(row.get("d:tracklet")),
+        })
+    return render(request, "objects/panel_alerts.html", {"rows": shown, "truncated": rows.truncated, "object_id": object_id})
+
+
+@require_GET
+def details_panel(request, object_id: str):
+    """Counts, cross-matches and classifier scores of the latest alert (HTML fragment)."""
+    try:
+        latest = alerts_of_object(object_ids=[object_id], columns=DETAIL_COLUMNS)
+        tags = alerts_of_object(object_ids=[object_id], columns=["i:jd"], with_upper_limits=True)
+    except StoreError as exc:
+        return render(request, "objects/panel_error.html", {"error": str(exc)}, status=503)
+    if not latest:
+        raise Http404(f"no object {object_id}")
+    row = latest[0]
+    counts = {tag: 0 for tag in ("valid", "upperlim", "badquality")}
+    for item in tags:
+        counts[item["d:tag"]] = counts.get(item["d:tag"], 0) + 1
+    context = {
+        "counts": counts,
+        "ndethist": row.get("i:ndethist"),
+        "crossmatches": [(name, value) for name, value in _crossmatches(row) if value],
+        "scores": [(name, value) for name, value in _scores(row) if value],
+    }
+    return render(request, "objects/panel_details.html", context)
+
+
+def _crossmatches(row: dict[str, Any]) -> list[tuple[str, str]]:
+    gaia = _blank_none(row.get("d:DR3Name"))
+    plx = row.get("d:Plx")
+    if gaia and _finite(plx):
+        gaia += f" (parallax {_num(plx, 3)} ± {_num(row.get('d:e_Plx'), 3)} mas)"
+    distance = row.get("i:neargaia")
+    near = ""
+    if _finite(distance) and distance >= 0:  # ZTF writes -999 when there is none
+        near = f"{distance:.2f}″ away, G = {_num(row.get('i:maggaia'), 2)}"
+    return [
+        ("SIMBAD", _xmatch(row.get("d:cdsxmatch"))),
+        ("Gaia DR3", gaia),
+        ("Gaia class", _xmatch(row.get("d:gaiaClass"))),
+        ("TNS", " ".join(x for x in (_xmatch(row.get("d:tns")), _xmatch(row.get("d:tnsclass"))) if x)),
+        ("GCVS", _xmatch(row.get("d:gcvs"))),
+        ("VSX", _xmatch(row.get("d:vsx"))),
+        ("Nearest Gaia source", near),
+        ("Solar System (MPC)", _blank_none(row.get("i:ssnamenr"))),
+    ]
+
+
+def _scores(row: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("SuperNNova SN Ia vs non-Ia", _num(row.get("d:snn_snia_vs_nonia"), 3)),
+        ("SuperNNova SN vs all", _num(row.get("d:snn_sn_vs_all"), 3)),
+        ("Random forest SN Ia", _num(row.get("d:rf_snia_vs_nonia"), 3)),
+        ("Kilonova", _num(row.get("d:rf_kn_vs_nonkn"), 3)),
+        ("Star/galaxy (classtar)", _num(row.get("i:classtar"), 3)),
+        ("Asteroid flag (roid)", "" if row.get("d:roid") is None else str(row.get("d:roid"))),
+    ]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _num(value: Any, decimals: int) -> str:
+    return f"{value:.{decimals}f}" if _finite(value) else ""
+
+
+def _blank_none(value: Any) -> str:
+    return "" if value in (None, "", "null", "None") else str(value)
+
+
+def _xmatch(value: Any) -> str:
+    text = _blank_none(value)
+    return "" if text in ("Unknown", "Fail") or text.startswith("Fail") or text == "nan" else text
+
+
+# -- assets ---------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _plotly_js_path() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def plotly_js(request):
+    """plotly.js as bundled in the installed ``plotly`` package: no CDN, and no copy to keep in
+    step with the Python package."""
+    path = _plotly_js_path()
+    if not path.exists():  # pragma: no cover - the plotly package always ships it
+        raise Http404("plotly.min.js not found in the plotly package")
+    return FileResponse(path.open("rb"), content_type="text/javascript")

@@ -1,0 +1,229 @@
+"""Fixtures of the fit job tests: real data in a temp store, a file database, a real Celery worker.
+
+The worker is another process, so everything it reads must be shared through files or servers:
+
+- the alert store: a few folders of ``../shared/data`` ingested into an embedded store in a temp
+  folder, passed to the worker as ``STORE_PATH``;
+- the Django database: pytest-django's SQLite test database lives in memory, which no other
+  process sees, so these tests swap in a migrated SQLite file (``DATABASE_URL`` of the worker)
+  for the package and put the in-memory one back after; with PostgreSQL the worker is simply
+  pointed at the test database;
+- the broker: Redis database 15 on 127.0.0.1:6379 (``FITS_TEST_REDIS_URL``); absent Redis skips
+  the worker tests with a clear message, and fails them under ``CI=true``.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("FITS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Folders ingested for the tests: the long variable-star light curves (period, microlensing) and
+# Fink's aggregated asteroid light curves with ephemerides (phase curves).
+DATA_FOLDERS = ("fink-parquet/sso-varstars-20240115", "sso/aggregated-lightcurves")
+# Short limits for the test worker: a redelivered message comes back after VISIBILITY seconds.
+VISIBILITY_TIMEOUT = 3
+SOFT_TIME_LIMIT = 120
+HARD_TIME_LIMIT = 150
+
+
+def redis_reachable(url: str = REDIS_URL) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_redis() -> None:
+    if redis_reachable():
+        return
+    message = (
+        f"Redis not reachable at {REDIS_URL}: the fit job tests need a real Celery broker "
+        "(start one with: redis-server --port 6379 --daemonize yes --save '')"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# -- the alert store --------------------------------------------------------------------------------
+@pytest.fixture(scope="package")
+def fit_store(data_dir, tmp_path_factory):
+    """An embedded store holding the ingested folders; the default store of this process too."""
+    from django.conf import settings
+
+    from alerts.ingest import expand_paths, ingest_paths
+    from alerts.tables import ALL_TABLES
+    from store import Store, configure
+
+    path = tmp_path_factory.mktemp("fits-store") / "store"
+    store = Store.from_settings({"BACKEND": "embedded", "PATH": str(path)})
+    store.create(*ALL_TABLES)
+    files, missing = expand_paths([str(data_dir / folder) for folder in DATA_FOLDERS])
+    assert not missing, f"data folders missing: {missing}"
+    report = ingest_paths(files, store=store)
+    assert all(f.error is None for f in report.files), [f for f in report.files if f.error]
+    store.close()
+    configure({"BACKEND": "embedded", "PATH": str(path)})
+    yield path
+    configure(settings.STORE)
+
+
+# -- the database ------------------------------------------------------------------------------------
+@pytest.fixture(scope="package")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The test database, on a file the worker can open (SQLite), for this package's tests.
+
+    Overrides pytest-django's fixture of the same name for ``tests/fits`` only: the session's
+    in-memory database is kept open aside and restored after, so other packages are untouched.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    old = connections["default"]
+    if old.vendor != "sqlite":
+        yield old.settings_dict
+        return
+    path = tmp_path_factory.mktemp("fits-db") / "portal.sqlite3"
+    # The worker and the tests write the same file: wait for the other's lock rather than fail.
+    settings_dict = {**old.settings_dict, "NAME": str(path), "OPTIONS": {**old.settings_dict.get("OPTIONS", {}), "timeout": 30}}
+    swapped = old.__class__(settings_dict, alias="default")
+    connections["default"] = swapped
+    try:
+        with django_db_blocker.unblock():
+            call_command("migrate", verbosity=0, interactive=False)
+        yield settings_dict
+    finally:
+        swapped.close()
+        connections["default"] = old
+
+
+def database_url(settings_dict: dict) -> str:
+    """A ``DATABASE_URL`` (django-environ) naming the database of ``settings_dict``."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    scheme = "postgres" if "postgresql" in engine else engine.rsplit(".", 1)[-1]
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if user else ""
+    host = settings_dict.get("HOST") or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"{scheme}://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+# -- the Celery worker -------------------------------------------------------------------------------
+@dataclass
+class WorkerProcess:
+    """A ``celery -A portal worker`` subprocess in its own process group (so a kill takes its
+    pool children too, as a lost machine would)."""
+
+    env: dict
+    log_dir: Path
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    starts: int = 0
+    logs: list = field(default_factory=list)
+
+    def start(self, timeout: float = 60) -> None:
+        self.starts += 1
+        self.log_path = self.log_dir / f"worker-{self.starts}.log"
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "portal", "worker",
+                "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                f"--hostname=fits-test-{self.starts}@%h",
+            ],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited at start:\n{self.tail()}")
+            if b" ready." in self.log_path.read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the Celery worker was not ready after {timeout} s:\n{self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children: nothing gets to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def pool_children(self) -> list[int]:
+        """Pids of the prefork pool processes (children of the main worker process)."""
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 40) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no worker log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _use_broker(url: str | None, transport_options: dict) -> None:
+    """Point this process's Celery app (the producer) at another broker."""
+    from portal.celery import app
+
+    app.close()  # drop pooled connections to the previous broker
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options
+
+
+@pytest.fixture(scope="package")
+def fit_worker(fit_store, django_db_setup, tmp_path_factory):
+    """A real Celery worker on Redis, sharing the test store and database; ``.kill()`` /
+    ``.start()`` to lose and replace it."""
+    require_redis()
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # messages left by an earlier, interrupted run
+    var_dir = tmp_path_factory.mktemp("fits-var")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_VAR_DIR": str(var_dir),
+        "STORE_BACKEND": "embedded",
+        "STORE_PATH": str(fit_store),
+        "DATABASE_URL": database_url(django_db_setup),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_RESULT_BACKEND": f"file://{var_dir / 'results'}",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "FITS_SOFT_TIME_LIMIT": str(SOFT_TIME_LIMIT),
+        "FITS_TIME_LIMIT": str(HARD_TIME_LIMIT),
+        "FITS_MAX_ATTEMPTS": "2",
+        "LOG_LEVEL": "INFO",
+    }
+    previous = (settings.CELERY_BROKER_URL, dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS))
+    _use_broker(REDIS_URL, {"visibility_timeout": VISIBILITY_TIMEOUT})
+    worker = WorkerProcess(env=env, log_dir=var_dir)
+    worker.start()
+    yield worker
+    worker.stop()
+    _use_broker(*previous)
