@@ -19,11 +19,18 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from fits.fitters.base import FitError, FitParameterError, FitResult, Fitter, LightCurve, Option
+from fits.fitters.base import (
+    FitError,
+    FitParameterError,
+    FitResult,
+    Fitter,
+    LightCurve,
+    Option,
+)
 
 __all__ = ["MicrolensingFitter", "pspl_magnification"]
 
@@ -36,7 +43,7 @@ _MANAGER_LOCK = threading.Lock()
 
 
 def pspl_magnification(jd: np.ndarray, t0: float, u0: float, te: float) -> np.ndarray:
-    """Paczynski magnification A(u) = (u^2 + 2) / (u sqrt(u^2 + 4)), u^2 = u0^2 + ((t - t0)/tE)^2."""
+    """Paczynski magnification A = (u^2 + 2) / (u sqrt(u^2 + 4)), u^2 = u0^2 + ((t - t0) / tE)^2."""
     u2 = u0**2 + ((np.asarray(jd, dtype=float) - t0) / te) ** 2
     return (u2 + 2.0) / np.sqrt(u2 * (u2 + 4.0))
 
@@ -70,10 +77,19 @@ def _quiet_pylima():
 
 
 class MicrolensingFitter(Fitter):
-    """PSPL fit of a multiband light curve: one pyLIMA telescope per band."""
+    """PSPL fit of a multiband light curve: one pyLIMA telescope per band.
+
+    Options: ``method`` (LM or TRF), ``blend`` (fit a blend flux per band), and optionally a
+    starting point ``t0``, ``u0``, ``tE`` (all three) when pyLIMA's own guess fails.
+
+    Result: ``params`` t0, u0, tE, A_max and, per band, fsource, fblend, blend_ratio and
+    baseline_mag; ``errors`` from pyLIMA's covariance; ``stats`` chi2 (in flux, pyLIMA's),
+    dof, rms_residual_mag; ``model`` the model curve per band on ``curve['jd']`` and the
+    residuals per band.
+    """
 
     kind = "microlensing"
-    options_schema = {
+    options_schema: ClassVar[dict[str, Option]] = {
         "method": Option(str, "LM", choices=("LM", "TRF")),
         "blend": Option(bool, True),
         "t0": Option(float, None),
@@ -120,8 +136,9 @@ class MicrolensingFitter(Fitter):
                 fit.model_parameters_guess = guesses
             try:
                 fit.fit()
-            except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
-                raise FitError(f"pyLIMA {options['method']} fit failed: {exc}") from exc
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
+                # pyLIMA's starting-point search divides by the light curve's variation.
+                raise FitError(f"pyLIMA {options['method']} fit failed: {exc!r}") from exc
         if not fit.fit_results:
             raise FitError("pyLIMA found no starting point: give t0, u0 and tE")
 
@@ -132,9 +149,12 @@ class MicrolensingFitter(Fitter):
         errors = dict(zip(names, sigma))
         # PSPL depends on |u0| only; LM, being unbounded, may land on the negative twin.
         values["u0"] = abs(values["u0"])
+        self._check_event(lc, values)
 
         params: dict[str, float] = {"t0": values["t0"], "u0": values["u0"], "tE": values["tE"]}
-        params["A_max"] = float(pspl_magnification(values["t0"], values["t0"], values["u0"], values["tE"]))
+        params["A_max"] = float(
+            pspl_magnification(values["t0"], values["t0"], values["u0"], values["tE"])
+        )
         residuals: dict[str, Any] = {}
         curve_jd = self._curve_times(lc, values["t0"], values["tE"])
         curve: dict[str, Any] = {"jd": curve_jd}
@@ -149,9 +169,13 @@ class MicrolensingFitter(Fitter):
                 if f"{key}_ZTF_{band}" in errors:
                     errors[f"{key}_{band}"] = errors.pop(f"{key}_ZTF_{band}")
             mask = lc.band == band
-            model_mag = self._mag(fs * pspl_magnification(lc.jd[mask], values["t0"], values["u0"], values["tE"]) + fb)
+            model_mag = self._mag(
+                fs * pspl_magnification(lc.jd[mask], values["t0"], values["u0"], values["tE"]) + fb
+            )
             residuals[band] = {"jd": lc.jd[mask], "residual": lc.mag[mask] - model_mag}
-            curve[band] = self._mag(fs * pspl_magnification(curve_jd, values["t0"], values["u0"], values["tE"]) + fb)
+            curve[band] = self._mag(
+                fs * pspl_magnification(curve_jd, values["t0"], values["u0"], values["tE"]) + fb
+            )
         errors = {k: float(v) for k, v in errors.items()}
 
         chi2 = float(fit.fit_results["chi2"])
@@ -168,15 +192,40 @@ class MicrolensingFitter(Fitter):
             "rms_residual_mag": float(np.sqrt(np.mean(all_residuals**2))),
         }
         return FitResult(
-            kind=self.kind, params=params, errors=errors, stats=stats,
+            kind=self.kind,
+            params=params,
+            errors=errors,
+            stats=stats,
             model={"curve": curve, "residuals": residuals},
         )
+
+    @staticmethod
+    def _check_event(lc: LightCurve, values: dict[str, float]) -> None:
+        """Refuse a "best" PSPL that describes no event, rather than store nonsense.
+
+        On a light curve without a lensing event the least squares still ends somewhere: a
+        peak years away from the data, or u0 so large that the magnification stays below 0.5%.
+        """
+        span = float(np.ptp(lc.jd))
+        if not (lc.jd.min() - span <= values["t0"] <= lc.jd.max() + span):
+            raise FitError(
+                f"no microlensing event found: the best PSPL peaks at t0={values['t0']:.1f}, "
+                "far outside the observations"
+            )
+        if values["u0"] > 10 or values["tE"] > 10 * max(span, 1.0):
+            raise FitError(
+                f"no microlensing event found: the best PSPL (u0={values['u0']:.3g}, "
+                f"tE={values['tE']:.3g} d) barely magnifies the source"
+            )
 
     @staticmethod
     def _coordinates(lc: LightCurve) -> dict[str, float]:
         """Median ra/dec when known (pyLIMA needs them only for parallax, unused here)."""
         if "ra" in lc.extra and "dec" in lc.extra and np.isfinite(lc.extra["ra"]).any():
-            return {"ra": float(np.nanmedian(lc.extra["ra"])), "dec": float(np.nanmedian(lc.extra["dec"]))}
+            return {
+                "ra": float(np.nanmedian(lc.extra["ra"])),
+                "dec": float(np.nanmedian(lc.extra["dec"])),
+            }
         return {}
 
     @staticmethod

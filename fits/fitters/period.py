@@ -16,9 +16,10 @@ reports the strongest distinct peaks (`stats['peaks']`) so that aliases are visi
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import nifty_ls
 import numpy as np
@@ -26,7 +27,7 @@ from gatspy.periodic import LombScargleFast, LombScargleMultiband
 
 from fits.fitters.base import FitParameterError, FitResult, Fitter, LightCurve, Option
 
-__all__ = ["FrequencyGrid", "Periodogram", "PeriodFitter", "fast_periodogram"]
+__all__ = ["FrequencyGrid", "PeriodFitter", "Periodogram", "fast_periodogram"]
 
 #: Points kept in the plotted periodogram (max-pooled, so narrow peaks survive).
 PLOT_POINTS = 2000
@@ -35,6 +36,11 @@ CURVE_POINTS = 200
 #: Distinct periodogram peaks refined on a fine grid, and how many are reported as aliases.
 N_CANDIDATES = 10
 N_PEAKS = 5
+#: Above this many frequencies x points, gatspy no longer scores the whole grid (it costs about
+#: 0.3 us per frequency and point, so 3e6 is ~1 s): nifty-ls screens the grid and gatspy
+#: refines its `N_SCREENED` best peaks. A multi-year ZTF light curve needs this path.
+FULL_GRID_LIMIT = 3_000_000
+N_SCREENED = 30
 #: Above this many frequencies the background fit refuses: narrow the period range instead.
 MAX_FREQUENCIES = 500_000
 
@@ -81,7 +87,9 @@ class FrequencyGrid:
         """
         baseline = float(np.ptp(lightcurve.jd)) if len(lightcurve) else 0.0
         if baseline <= 0:
-            raise FitParameterError("lightcurve", "all points share one date: no period can be searched")
+            raise FitParameterError(
+                "lightcurve", "all points share one date: no period can be searched"
+            )
         period_max = baseline if period_max is None else period_max
         if period_max <= period_min:
             raise FitParameterError(
@@ -127,15 +135,19 @@ def fast_periodogram(
 ) -> Periodogram:
     """Multiband periodogram from nifty-ls, for the interactive path.
 
-    Each band gets its own nifty-ls generalised Lomb-Scargle (floating mean, standard
-    normalisation); the combined power is their average weighted by each band's chi2 about its
-    mean, which is exactly the multiband periodogram where every band has its own sinusoid
-    (gatspy's ``Nterms_base=0, Nterms_band=nterms``).
+    Each band gets its own generalised Lomb-Scargle (floating mean, standard normalisation);
+    the combined power is their average weighted by each band's chi2 about its mean, which is
+    exactly the multiband periodogram where every band has its own sinusoid (gatspy's
+    ``Nterms_base=0, Nterms_band=nterms``).
+
+    All bands go through one batched nifty-ls call on the full time array, each band's series
+    giving the other bands' points an error of 1e30: their weight (1e-60) vanishes from every
+    sum, and the batch shares one NUFFT plan, so the cost stays that of a single periodogram.
 
     Parameters
     ----------
     lightcurve : LightCurve
-        Cleaned light curve (finite values, positive errors).
+        Cleaned light curve (finite values, positive errors, sorted in time).
     grid : FrequencyGrid, optional
         Default: `FrequencyGrid.for_lightcurve` with its defaults.
     nterms : int
@@ -146,33 +158,30 @@ def fast_periodogram(
     Periodogram
     """
     grid = grid or FrequencyGrid.for_lightcurve(lightcurve)
-    t = lightcurve.jd - lightcurve.jd.min()
-    total = np.zeros(grid.n)
-    weight_sum = 0.0
-    by_band: dict[str, np.ndarray] = {}
-    backend = "auto" if nterms == 1 else "finufft_chi2"
-    for band in lightcurve.bands:
-        mask = lightcurve.band == band
-        # A band needs more points than model parameters (mean + 2 per term) to say anything.
-        if mask.sum() <= 2 * nterms + 1:
-            continue
-        result = nifty_ls.lombscargle(
-            t[mask],
-            lightcurve.mag[mask],
-            lightcurve.magerr[mask],
-            fmin=grid.fmin,
-            fmax=grid.fmax,
-            Nf=grid.n,
-            nterms=nterms,
-            backend=backend,
-        )
-        weight = _chi2_about_mean(lightcurve.mag[mask], lightcurve.magerr[mask])
-        by_band[band] = result.power
-        total += weight * result.power
-        weight_sum += weight
-    if not by_band:
+    # A band needs more points than model parameters (mean + 2 per term) to say anything.
+    bands = [b for b in lightcurve.bands if np.sum(lightcurve.band == b) > 2 * nterms + 1]
+    if not bands:
         raise FitParameterError("lightcurve", f"no band has more than {2 * nterms + 1} points")
-    return Periodogram(grid=grid, power=total / weight_sum, power_by_band=by_band)
+    masks = np.array([lightcurve.band == b for b in bands])
+    y = np.broadcast_to(lightcurve.mag, masks.shape)
+    dy = np.where(masks, lightcurve.magerr, 1e30)
+    result = nifty_ls.lombscargle(
+        lightcurve.jd - lightcurve.jd.min(),
+        np.ascontiguousarray(y),
+        dy,
+        fmin=grid.fmin,
+        fmax=grid.fmax,
+        Nf=grid.n,
+        nterms=nterms,
+        backend="auto" if nterms == 1 else "finufft_chi2",
+    )
+    power = np.atleast_2d(result.power)
+    weights = np.array([_chi2_about_mean(lightcurve.mag[m], lightcurve.magerr[m]) for m in masks])
+    return Periodogram(
+        grid=grid,
+        power=weights @ power / weights.sum(),
+        power_by_band=dict(zip(bands, power)),
+    )
 
 
 def _max_pool(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,11 +189,13 @@ def _max_pool(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np
     if len(x) <= points:
         return x, y
     edges = np.linspace(0, len(x), points + 1).astype(int)
-    index = np.array([lo + int(np.argmax(y[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:])])
+    index = np.array([lo + int(np.argmax(y[lo:hi])) for lo, hi in itertools.pairwise(edges)])
     return x[index], y[index]
 
 
-def _peaks(frequencies: np.ndarray, power: np.ndarray, count: int, min_separation: float) -> list[int]:
+def _peaks(
+    frequencies: np.ndarray, power: np.ndarray, count: int, min_separation: float
+) -> list[int]:
     """Indices of the `count` highest local maxima at least `min_separation` apart."""
     inner = np.flatnonzero((power[1:-1] > power[:-2]) & (power[1:-1] >= power[2:])) + 1
     chosen: list[int] = []
@@ -197,10 +208,22 @@ def _peaks(frequencies: np.ndarray, power: np.ndarray, count: int, min_separatio
 
 
 class PeriodFitter(Fitter):
-    """Best period of a (multiband) light curve, or the fold at a typed-in period."""
+    """Best period of a (multiband) light curve, or the fold at a typed-in period.
+
+    Options: ``period_min``/``period_max`` (days; the maximum defaults to the baseline),
+    ``nterms`` (Fourier terms shared by the bands) and ``nterms_band`` (extra terms per band;
+    0 gives every band the same shape and its own offset, which suits sparse bands),
+    ``oversampling`` (grid points per peak width), ``period`` (fold at this period, no search).
+
+    Result: ``params`` period, frequency, epoch (JD of maximum light), amplitude_<band> and
+    mean_mag_<band>; ``errors`` period/frequency (width of the chosen peak only); ``stats``
+    chi2, dof, rms_raw, rms_residual, power, peaks (the best distinct peaks: alias candidates),
+    band_periods (gatspy LombScargleFast per band), search; ``model`` periodogram (max-pooled
+    to `PLOT_POINTS`), folded points and model curve per band.
+    """
 
     kind = "period"
-    options_schema = {
+    options_schema: ClassVar[dict[str, Option]] = {
         "period_min": Option(float, 0.05, 1e-3, 1e4),
         "period_max": Option(float, None, 1e-3, 1e5),
         "nterms": Option(int, 1, 1, 6),
@@ -215,6 +238,8 @@ class PeriodFitter(Fitter):
         # Mean + base terms + one offset (and band terms) per band must be fewer than the points.
         n_params = 1 + 2 * options["nterms"] + len(lc.bands) * (1 + 2 * options["nterms_band"])
         self.check_points(lc, max(self.min_points, n_params + 2))
+        if all(np.ptp(lc.mag[lc.band == b]) == 0 for b in lc.bands):
+            raise FitParameterError("lightcurve", "the magnitudes do not vary: there is no period")
         epoch0 = float(np.floor(lc.jd.min()))
         # Times relative to the first night: sin(omega * t) on raw JDs loses digits needlessly.
         t = lc.jd - epoch0
@@ -234,13 +259,22 @@ class PeriodFitter(Fitter):
                 lc, options["period_min"], options["period_max"], options["oversampling"]
             )
             frequencies = grid.frequencies
-            power = np.asarray(model.periodogram(1.0 / frequencies))
-            peaks = self._refined_peaks(model, frequencies, power, grid.df, 1.0 / np.ptp(lc.jd))
+            separation = 1.0 / np.ptp(lc.jd)
+            if grid.n * len(lc) <= FULL_GRID_LIMIT:
+                search = "gatspy multiband on the full grid"
+                power = np.asarray(model.periodogram(1.0 / frequencies))
+                candidates = _peaks(frequencies, power, N_CANDIDATES, separation)
+            else:
+                search = "nifty-ls screen, gatspy multiband on its best peaks"
+                power = fast_periodogram(lc, grid, nterms=options["nterms"]).power
+                candidates = _peaks(frequencies, power, N_SCREENED, separation)
+            peaks = self._refined_peaks(model, frequencies, power, candidates, grid.df)
             frequency, best_power = peaks[0]
             sigma_f = self._frequency_error(model, frequency, best_power, grid.df / 20.0, n_params)
             stats.update(
                 power=best_power,
                 n_frequencies=grid.n,
+                search=search,
                 peaks=[{"period": 1.0 / f, "power": p} for f, p in peaks],
                 band_periods=self._band_periods(lc, t, grid),
             )
@@ -248,7 +282,11 @@ class PeriodFitter(Fitter):
                 errors["period"] = sigma_f / frequency**2
                 errors["frequency"] = sigma_f
             periods_plot, power_plot = _max_pool(1.0 / frequencies[::-1], power[::-1], PLOT_POINTS)
-            plot["periodogram"] = {"period": periods_plot, "power": power_plot}
+            plot["periodogram"] = {
+                "period": periods_plot,
+                "power": power_plot,
+                "source": "gatspy" if search.startswith("gatspy") else "nifty-ls",
+            }
 
         period = 1.0 / frequency
         fitted = model.predict(t, filts=lc.band, period=period)
@@ -258,7 +296,9 @@ class PeriodFitter(Fitter):
 
         chi2 = float(np.sum((residuals / lc.magerr) ** 2))
         dof = len(lc) - n_params - (0 if options["period"] is not None else 1)
-        raw = np.concatenate([lc.mag[lc.band == b] - np.mean(lc.mag[lc.band == b]) for b in lc.bands])
+        raw = np.concatenate(
+            [lc.mag[lc.band == b] - np.mean(lc.mag[lc.band == b]) for b in lc.bands]
+        )
         stats.update(
             chi2=chi2,
             dof=dof,
@@ -277,17 +317,17 @@ class PeriodFitter(Fitter):
         model: LombScargleMultiband,
         frequencies: np.ndarray,
         power: np.ndarray,
+        candidates: list[int],
         df: float,
-        separation: float,
     ) -> list[tuple[float, float]]:
-        """The `N_PEAKS` strongest distinct peaks after refining `N_CANDIDATES` on a 20x finer grid.
+        """The `N_PEAKS` best `candidates` peaks once gatspy scores each on a 20x finer grid.
 
         Refining several peaks, not just the grid's best, matters with ZTF's nightly sampling:
         daily aliases differ in power by less than the loss from sampling a peak off its top,
         so the coarse grid alone would pick among them by chance.
         """
         refined = []
-        for i in _peaks(frequencies, power, N_CANDIDATES, separation):
+        for i in candidates:
             fine = np.linspace(frequencies[i] - df, frequencies[i] + df, 41)
             fine = fine[fine > 0]
             fine_power = np.asarray(model.periodogram(1.0 / fine))
@@ -295,7 +335,9 @@ class PeriodFitter(Fitter):
             refined.append((float(fine[k]), float(fine_power[k])))
         if not refined:  # a monotonic periodogram: the best is at an edge of the range
             i = int(np.argmax(power))
-            refined.append((float(frequencies[i]), float(power[i])))
+            refined.append(
+                (float(frequencies[i]), float(np.asarray(model.periodogram(1.0 / frequencies[i]))))
+            )
         return sorted(refined, key=lambda fp: -fp[1])[:N_PEAKS]
 
     @staticmethod
@@ -308,7 +350,9 @@ class PeriodFitter(Fitter):
         sigma_f = sqrt(2 chi2_red / chi2''), scaled by the reduced chi2 since ZTF errors are
         often misestimated. It is the width of the chosen peak only: aliases are in `peaks`.
         """
-        p_minus, p_plus = np.asarray(model.periodogram(1.0 / np.array([frequency - h, frequency + h])))
+        p_minus, p_plus = np.asarray(
+            model.periodogram(1.0 / np.array([frequency - h, frequency + h]))
+        )
         chi2_ref = float(np.sum(model.yw_**2))
         curvature = -chi2_ref * (p_plus - 2.0 * power + p_minus) / h**2
         dof = len(model.yw_) - n_params - 1
@@ -340,7 +384,9 @@ class PeriodFitter(Fitter):
         """Fold on the model's maximum brightness; per-band amplitudes, curves and points."""
         phase_grid = np.linspace(0.0, 1.0, CURVE_POINTS, endpoint=False)
         reference = max(lc.bands, key=lambda b: int(np.sum(lc.band == b)))
-        ref_curve = model.predict(phase_grid * period, filts=np.full(CURVE_POINTS, reference, dtype=object), period=period)
+        ref_curve = model.predict(
+            phase_grid * period, filts=np.full(CURVE_POINTS, reference, dtype=object), period=period
+        )
         # Phase 0 at maximum light (minimum magnitude), as variable-star folds are drawn.
         epoch = float(phase_grid[int(np.argmin(ref_curve))] * period)
         params: dict[str, float] = {}
@@ -348,7 +394,9 @@ class PeriodFitter(Fitter):
         folded: dict[str, Any] = {}
         for band in lc.bands:
             mags = model.predict(
-                epoch + phase_grid * period, filts=np.full(CURVE_POINTS, band, dtype=object), period=period
+                epoch + phase_grid * period,
+                filts=np.full(CURVE_POINTS, band, dtype=object),
+                period=period,
             )
             params[f"amplitude_{band}"] = float(np.ptp(mags))
             params[f"mean_mag_{band}"] = float(np.mean(mags))

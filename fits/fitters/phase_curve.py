@@ -18,13 +18,20 @@ would only favour the brightest epochs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.optimize import least_squares
 
-from fits.fitters.base import FitError, FitParameterError, FitResult, Fitter, LightCurve, Option
+from fits.fitters.base import (
+    FitError,
+    FitParameterError,
+    FitResult,
+    Fitter,
+    LightCurve,
+    Option,
+)
 
 __all__ = [
     "PhaseCurveFitter",
@@ -92,8 +99,17 @@ _PHI2 = _ClampedSpline(
 )
 _PHI3 = _ClampedSpline(
     [0.0, 0.3, 1.0, 2.0, 4.0, 8.0, 12.0, 20.0, 30.0],
-    [1.0, 8.3381185e-1, 5.7735424e-1, 4.2144772e-1, 2.3174230e-1, 1.0348178e-1,
-     6.1733473e-2, 1.6107006e-2, 0.0],
+    [
+        1.0,
+        8.3381185e-1,
+        5.7735424e-1,
+        4.2144772e-1,
+        2.3174230e-1,
+        1.0348178e-1,
+        6.1733473e-2,
+        1.6107006e-2,
+        0.0,
+    ],
     (-1.0630097, 0.0),
 )
 
@@ -108,7 +124,9 @@ def reduced_magnitude(mag: np.ndarray, dobs: np.ndarray, dhelio: np.ndarray) -> 
     return np.asarray(mag) - 5.0 * np.log10(np.asarray(dobs) * np.asarray(dhelio))
 
 
-def spin_term(ra: np.ndarray, dec: np.ndarray, alpha0: float, delta0: float, oblateness: float) -> np.ndarray:
+def spin_term(
+    ra: np.ndarray, dec: np.ndarray, alpha0: float, delta0: float, oblateness: float
+) -> np.ndarray:
     """sHG1G2 aspect correction 2.5 log10(1 - (1 - R)|cos Lambda|), all angles in radians."""
     cos_aspect = np.sin(dec) * np.sin(delta0) + np.cos(dec) * np.cos(delta0) * np.cos(ra - alpha0)
     return 2.5 * np.log10(1.0 - (1.0 - oblateness) * np.abs(cos_aspect))
@@ -120,18 +138,29 @@ def _g1_g2(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class PhaseCurveFitter(Fitter):
-    """HG, HG1G2 or sHG1G2 fit of an asteroid's multiband phase curve."""
+    """HG, HG1G2 or sHG1G2 fit of an asteroid's multiband phase curve.
+
+    Needs ``extra`` ephemerides ``phase`` (deg), ``dobs`` and ``dhelio`` (au), and ``ra``/``dec``
+    (deg) for sHG1G2. Options: ``model`` and ``weighted`` (1/sigma residuals; off, as in Fink).
+    G1 and G2 are kept in their physical triangle (G1, G2 >= 0, G1 + G2 <= 1); sHG1G2's R is in
+    [0.3, 1] and its spin axis is reported in the northern hemisphere (its antipode fits alike).
+
+    Result: ``params`` H_<band> with G_<band> or G1_<band>/G2_<band>, plus R, alpha0, delta0
+    (deg) for sHG1G2; ``errors`` from the Jacobian; ``stats`` rms and rms_<band> (mag), chi2,
+    dof, phase range, dropped_bands; ``model`` the phase-function curve and the points (reduced
+    magnitudes, aspect-corrected for sHG1G2) per band.
+    """
 
     kind = "phase_curve"
-    options_schema = {
+    options_schema: ClassVar[dict[str, Option]] = {
         "model": Option(str, "HG1G2", choices=MODELS),
         "weighted": Option(bool, False),
     }
     min_points = 5
 
     #: Free parameters per band, and shared ones.
-    _PER_BAND = {"HG": 2, "HG1G2": 3, "SHG1G2": 3}
-    _SHARED = {"HG": 0, "HG1G2": 0, "SHG1G2": 3}
+    _PER_BAND: ClassVar[dict[str, int]] = {"HG": 2, "HG1G2": 3, "SHG1G2": 3}
+    _SHARED: ClassVar[dict[str, int]] = {"HG": 0, "HG1G2": 0, "SHG1G2": 3}
 
     def _fit(self, lightcurve: LightCurve, options: dict[str, Any]) -> FitResult:
         model_name = options["model"]
@@ -161,7 +190,7 @@ class PhaseCurveFitter(Fitter):
 
         def predict(x: np.ndarray) -> np.ndarray:
             blocks = x[: per_band * len(kept)].reshape(len(kept), per_band)[band_index]
-            return self._magnitude(model_name, blocks, basis, ra, dec, x[per_band * len(kept):])
+            return self._magnitude(model_name, blocks, basis, ra, dec, x[per_band * len(kept) :])
 
         def residuals(x: np.ndarray) -> np.ndarray:
             return (predict(x) - y) * weights
@@ -172,7 +201,9 @@ class PhaseCurveFitter(Fitter):
             if best is None or fit.cost < best.cost:
                 best = fit
         if best is None or not best.success:
-            raise FitError(f"{model_name} least-squares fit did not converge: {best.message if best else ''}")
+            raise FitError(
+                f"{model_name} least-squares fit did not converge: {best.message if best else ''}"
+            )
 
         params, errors = self._physical(model_name, kept, best)
         model_values = predict(best.x)
@@ -252,7 +283,9 @@ class PhaseCurveFitter(Fitter):
                 yield np.array(per_band_start + [0.8, alpha0, delta0]), lower, upper
 
     @staticmethod
-    def _physical(model_name: str, bands: list[str], fit: Any) -> tuple[dict[str, float], dict[str, float]]:
+    def _physical(
+        model_name: str, bands: list[str], fit: Any
+    ) -> tuple[dict[str, float], dict[str, float]]:
         """Named physical parameters and 1-sigma errors from the fit's Jacobian.
 
         The covariance is (J^T J)^-1 scaled by the residual variance (as Fink does), carried
@@ -310,7 +343,9 @@ class PhaseCurveFitter(Fitter):
         dec: np.ndarray | None,
     ) -> dict[str, Any]:
         """Per band: the phase function curve, and the points (aspect-corrected for sHG1G2)."""
-        phase_deg = np.linspace(0.0, max(float(np.max(lc.extra["phase"])) * 1.05, 1.0), CURVE_POINTS)
+        phase_deg = np.linspace(
+            0.0, max(float(np.max(lc.extra["phase"])) * 1.05, 1.0), CURVE_POINTS
+        )
         alpha = np.deg2rad(phase_deg)
         basis = hg_basis(alpha) if model_name == "HG" else hg1g2_basis(alpha)
         aspect = np.zeros(len(lc))
@@ -319,9 +354,11 @@ class PhaseCurveFitter(Fitter):
             aspect = spin_term(ra, dec, alpha0, delta0, oblateness)
         out: dict[str, Any] = {"curve": {}, "points": {}}
         for i, band in enumerate(bands):
-            block = np.tile(x[i * per_band:(i + 1) * per_band], (CURVE_POINTS, 1))
+            block = np.tile(x[i * per_band : (i + 1) * per_band], (CURVE_POINTS, 1))
             # The curve is the phase function alone; points lose their aspect term to match it.
-            curve = self._magnitude("HG" if model_name == "HG" else "HG1G2", block, basis, None, None, np.array([]))
+            curve = self._magnitude(
+                "HG" if model_name == "HG" else "HG1G2", block, basis, None, None, np.array([])
+            )
             out["curve"][band] = {"phase": phase_deg, "mag_red": curve}
             mask = lc.band == band
             out["points"][band] = {

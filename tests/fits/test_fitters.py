@@ -25,7 +25,14 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.optimize import least_squares
 
-from fits.fitters import FitParameterError, FitResult, LightCurve, available_fitters, get_fitter
+from fits.fitters import (
+    FitError,
+    FitParameterError,
+    FitResult,
+    LightCurve,
+    available_fitters,
+    get_fitter,
+)
 from fits.fitters.period import FrequencyGrid, fast_periodogram
 from fits.fitters.phase_curve import reduced_magnitude
 
@@ -58,7 +65,10 @@ def varstar_lightcurves(data_dir: Path) -> dict[str, LightCurve]:
         detections = [alert["candidate"]] + [
             p for p in (alert["prv_candidates"] or []) if p["magpsf"] is not None
         ]
-        rows = [{f"i:{k}": v for k, v in d.items()} | {"i:objectId": alert["objectId"]} for d in detections]
+        rows = [
+            {f"i:{k}": v for k, v in d.items()} | {"i:objectId": alert["objectId"]}
+            for d in detections
+        ]
         curves[alert["objectId"]] = LightCurve.from_alert_rows(rows)
     assert set(curves) == set(PERIOD_OBJECTS)
     return curves
@@ -102,7 +112,9 @@ def test_registry_lists_the_three_fitters():
         get_fitter("period", paths=["fits.fitters.nowhere.Fitter"])
 
 
-def test_lightcurve_from_alert_rows_uses_dc_magnitudes_for_variable_stars(varstar_lightcurves, data_dir):
+def test_lightcurve_from_alert_rows_uses_dc_magnitudes_for_variable_stars(
+    varstar_lightcurves, data_dir
+):
     lc = varstar_lightcurves["ZTF17aaaihfb"]
     assert len(lc) == 509
     assert lc.bands == ["g", "r"]
@@ -110,11 +122,20 @@ def test_lightcurve_from_alert_rows_uses_dc_magnitudes_for_variable_stars(varsta
     # magnitude does not, so it spans much less than magpsf does.
     table = ds.dataset(data_dir / VARSTARS).to_table(filter=ds.field("objectId") == "ZTF17aaaihfb")
     alert = table.to_pylist()[0]
-    rows = [{f"i:{k}": v for k, v in d.items()} for d in [alert["candidate"], *alert["prv_candidates"]]]
+    rows = [
+        {f"i:{k}": v for k, v in d.items()} for d in [alert["candidate"], *alert["prv_candidates"]]
+    ]
     psf = LightCurve.from_alert_rows(rows, magnitude="psf")
     assert len(psf) == 509  # upper limits (magpsf null) are skipped
     assert np.ptp(lc.mag) < 0.6 < np.ptp(psf.mag)
-    assert np.all(np.sign(psf.flux) == np.where(np.isin([r["i:isdiffpos"] for r in rows if r["i:magpsf"] is not None], ["t", "1"]), 1, -1))
+    assert np.all(
+        np.sign(psf.flux)
+        == np.where(
+            np.isin([r["i:isdiffpos"] for r in rows if r["i:magpsf"] is not None], ["t", "1"]),
+            1,
+            -1,
+        )
+    )
     with pytest.raises(FitParameterError, match="magnitude"):
         LightCurve.from_alert_rows(rows, magnitude="ab")
 
@@ -153,13 +174,25 @@ def test_options_accept_form_strings():
 
 def test_too_few_points_is_a_parameter_error(varstar_lightcurves, gaia21dnc, sso_records):
     few = varstar_lightcurves["ZTF18adbaezj"].select(np.arange(5))
-    with pytest.raises(FitParameterError, match="lightcurve: 5 usable points, the period fit needs at least 8"):
+    with pytest.raises(
+        FitParameterError, match="lightcurve: 5 usable points, the period fit needs at least 8"
+    ):
         get_fitter("period").fit(few)
     with pytest.raises(FitParameterError, match="lightcurve: .* microlensing fit needs at least"):
         get_fitter("microlensing").fit(gaia21dnc.select(np.arange(0, 2078, 300)))
     asteroid = LightCurve.from_sso_aggregate(sso_records["8467"]).select(np.arange(6))
     with pytest.raises(FitParameterError, match="lightcurve: .* phase_curve fit needs at least"):
         get_fitter("phase_curve").fit(asteroid, model="SHG1G2")
+
+
+def test_fits_refuse_light_curves_they_cannot_describe(varstar_lightcurves):
+    """No event, no variation: a clear error instead of stored nonsense."""
+    with pytest.raises(FitError, match="no microlensing event found"):
+        get_fitter("microlensing").fit(varstar_lightcurves["ZTF18adbaezj"])
+    flat = varstar_lightcurves["ZTF18adbaezj"].cleaned()
+    flat.mag[:] = 16.0
+    with pytest.raises(FitParameterError, match="lightcurve: the magnitudes do not vary"):
+        get_fitter("period").fit(flat)
 
 
 def test_result_json_is_plain_and_has_no_nan():
@@ -214,7 +247,9 @@ def test_fast_periodogram_equals_gatspy_on_one_band(object_id, varstar_lightcurv
     lc = varstar_lightcurves[object_id].cleaned()
     grid = FrequencyGrid.for_lightcurve(lc, period_min=0.1)
     t = lc.jd - lc.jd.min()
-    gatspy_power = LombScargleMultiband(Nterms_base=1, Nterms_band=0).fit(t, lc.mag, lc.magerr, lc.band)
+    gatspy_power = LombScargleMultiband(Nterms_base=1, Nterms_band=0).fit(
+        t, lc.mag, lc.magerr, lc.band
+    )
     reference = gatspy_power.periodogram(1 / grid.frequencies)
     np.testing.assert_allclose(fast_periodogram(lc, grid).power, reference, atol=2e-3)
 
@@ -232,7 +267,9 @@ def test_period_is_stable_on_random_subsamples(object_id, varstar_lightcurves, p
     fitter = get_fitter("period")
     same = 0
     for seed in range(10):
-        keep = np.sort(np.random.default_rng(seed).choice(len(lc), int(0.8 * len(lc)), replace=False))
+        keep = np.sort(
+            np.random.default_rng(seed).choice(len(lc), int(0.8 * len(lc)), replace=False)
+        )
         frequency = fitter.fit(lc.select(keep)).params["frequency"]
         if PERIOD_OBJECTS[object_id]:
             assert _alias_distance(frequency, full.params["frequency"]) < resolution / 2
@@ -258,16 +295,36 @@ def test_folded_light_curve_is_tight(object_id, period_results):
 
 def test_typed_in_period_folds_without_a_search(varstar_lightcurves, period_results):
     found = period_results["ZTF17aaaihfb"]
-    typed = get_fitter("period").fit(varstar_lightcurves["ZTF17aaaihfb"], period=found.params["period"])
+    typed = get_fitter("period").fit(
+        varstar_lightcurves["ZTF17aaaihfb"], period=found.params["period"]
+    )
     assert typed.model["periodogram"] is None
     assert typed.params["period"] == found.params["period"]
     assert typed.stats["rms_residual"] == pytest.approx(found.stats["rms_residual"], rel=1e-6)
     assert typed.options["period"] == found.params["period"]
 
 
+@pytest.mark.parametrize("object_id", list(PERIOD_OBJECTS))
+def test_screened_search_finds_the_full_grid_period(
+    object_id, varstar_lightcurves, period_results, monkeypatch
+):
+    """Long light curves are screened by nifty-ls before gatspy: same period as the full grid."""
+    import fits.fitters.period as period_module
+
+    monkeypatch.setattr(period_module, "FULL_GRID_LIMIT", 0)
+    screened = get_fitter("period").fit(varstar_lightcurves[object_id])
+    full = period_results[object_id]
+    assert screened.stats["search"].startswith("nifty-ls screen")
+    assert full.stats["search"] == "gatspy multiband on the full grid"
+    assert screened.model["periodogram"]["source"] == "nifty-ls"
+    assert screened.params["period"] == pytest.approx(full.params["period"], rel=1e-6)
+
+
 def test_rr_lyrae_range_picks_an_rrab_alias(varstar_lightcurves):
     """With the period range of RRab stars the search returns a period inside it."""
-    result = get_fitter("period").fit(varstar_lightcurves["ZTF18adbaezj"], period_min=0.4, period_max=1.0)
+    result = get_fitter("period").fit(
+        varstar_lightcurves["ZTF18adbaezj"], period_min=0.4, period_max=1.0
+    )
     assert 0.4 <= result.params["period"] <= 1.0
     assert result.params["amplitude_r"] > 0.3
 
@@ -385,7 +442,8 @@ def test_phase_curve_parameters_are_physical(name, model, phase_results):
 
 def _fink_fit(lc: LightCurve, model: str) -> dict:
     spins = pytest.importorskip(
-        "fink_utils.sso.spins", reason="fink-utils' sso.spins does not import (it needs sbpy and line_profiler)"
+        "fink_utils.sso.spins",
+        reason="fink-utils' sso.spins does not import (it needs sbpy and line_profiler)",
     )
     clean = lc.cleaned("phase", "dobs", "dhelio")
     kwargs = {
@@ -432,8 +490,12 @@ def _unit(ra_deg: float, dec_deg: float) -> np.ndarray:
 def test_phase_curve_needs_ephemerides_and_a_known_model(sso_records):
     fitter = get_fitter("phase_curve")
     no_ephemerides = LightCurve.from_sso_aggregate(sso_records["2005XM12"])
-    with pytest.raises(FitParameterError, match="lightcurve: the HG1G2 fit needs ephemerides phase, dobs, dhelio"):
+    with pytest.raises(
+        FitParameterError, match="lightcurve: the HG1G2 fit needs ephemerides phase, dobs, dhelio"
+    ):
         fitter.fit(no_ephemerides)
-    with pytest.raises(FitParameterError, match="model: must be one of HG, HG1G2, SHG1G2, got 'HG12'"):
+    with pytest.raises(
+        FitParameterError, match="model: must be one of HG, HG1G2, SHG1G2, got 'HG12'"
+    ):
         fitter.fit(LightCurve.from_sso_aggregate(sso_records["8467"]), model="HG12")
     assert fitter.validate_options({"model": "shg1g2"})["model"] == "SHG1G2"
