@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -39,7 +44,14 @@ from api.schema import ERROR_RESPONSES
 from api.tabular import TableResult
 from api.views import FinkView
 
-from .cutout_images import DEFAULT_PMAX, DEFAULT_PMIN, KERNELS, STRETCHES, is_colormap, render_png
+from .cutout_images import (
+    DEFAULT_PMAX,
+    DEFAULT_PMIN,
+    KERNELS,
+    STRETCHES,
+    is_colormap,
+    render_png,
+)
 
 #: Object ids one ``objects`` request may name (each is one prefix scan per table).
 MAX_OBJECT_IDS = 1000
@@ -50,7 +62,7 @@ class NameChoiceField(BlankIsMissing, serializers.ChoiceField):
     """One of a few names, matched without regard to case and returned as spelled in ``choices``
     (``science`` → ``Science``, ``png`` → ``PNG``)."""
 
-    default_error_messages = {"invalid_choice": "must be one of {choices} (got {input!r})"}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid_choice": "must be one of {choices} (got {input!r})"}
 
     def to_internal_value(self, data: Any) -> str:
         text = str(data).strip().lower()
@@ -60,11 +72,12 @@ class NameChoiceField(BlankIsMissing, serializers.ChoiceField):
         self.fail("invalid_choice", choices=", ".join(map(str, self.choices)), input=data)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ObjectIdsField(BlankIsMissing, serializers.Field):
     """``objectId``: one id or a comma list (or a JSON list); the validated value is a list of
     unique ids in the order given."""
 
-    default_error_messages = {
+    default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "must be a ZTF object id or a comma-separated list of them (got {value!r})",
         "too_many": "at most {limit} object ids per request (got {count})",
     }
@@ -98,7 +111,7 @@ class CandidField(BlankIsMissing, serializers.IntegerField):
 class PercentileField(BlankIsMissing, serializers.FloatField):
     """A percentile between 0 and 100."""
 
-    default_error_messages = {"range": "must be a percentile between 0 and 100 (got {value!r})"}
+    default_error_messages: ClassVar[dict[str, str]] = {"range": "must be a percentile between 0 and 100 (got {value!r})"}
 
     def to_internal_value(self, data: Any) -> float:
         value = super().to_internal_value(data)
@@ -110,7 +123,7 @@ class PercentileField(BlankIsMissing, serializers.FloatField):
 class ColormapField(BlankIsMissing, serializers.CharField):
     """``colormap``: a matplotlib colour map name (``viridis``, ``Greys``, ``Blues_r``...)."""
 
-    default_error_messages = {
+    default_error_messages: ClassVar[dict[str, str]] = {
         "unknown": "unknown matplotlib colour map {value!r} (e.g. viridis, Greys, Blues, magma)"
     }
 
@@ -300,4 +313,4 @@ def _attachment(content: bytes, content_type: str, filename: str, candid: int | 
     return response
 
 
-__all__ = ["Objects", "Cutouts", "ObjectsParams", "CutoutsParams"]
+__all__ = ["Cutouts", "CutoutsParams", "Objects", "ObjectsParams"]

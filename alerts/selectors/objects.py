@@ -14,6 +14,7 @@ import gzip
 import io
 import logging
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,7 +121,7 @@ class _Plan:
     wanted: tuple[str, ...] | None  # output columns (None: every column present)
 
     @classmethod
-    def of(cls, columns: Sequence[str] | None, with_upper_limits: bool) -> "_Plan":
+    def of(cls, columns: Sequence[str] | None, with_upper_limits: bool) -> _Plan:
         if columns is None:
             return cls(None, None, VALUE_COLUMNS, None)
         wanted = tuple(dict.fromkeys(columns))
@@ -257,9 +258,7 @@ def _shape(
     """Output rows with one key set: the columns asked for, or every column present."""
     stamp_names = [CUTOUT_COLUMNS[k] for k in kinds]
     if plan.wanted is None:
-        present: set[str] = set()
-        for _, _, row, _ in collected:
-            present.update(row.keys())
+        present = set().union(*[item[2].keys() for item in collected])
         names = [c for c in _STORED_ORDER if c in present]
         names += [c for c in VALUE_COLUMNS if c in present]
     else:
@@ -372,7 +371,7 @@ def fits_bytes(data: bytes) -> bytes:
     if data[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise UnreadableCutout(f"corrupt gzip stream: {exc}") from None
     return data
 
@@ -448,7 +447,8 @@ def _astropy_image(raw: bytes) -> np.ndarray:
                 return np.asarray(image, dtype=np.float64)
     except UnreadableCutout:
         raise
-    except Exception as exc:  # astropy raises OSError, ValueError, TypeError... on bad bytes
+    except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        # What astropy raises on bytes that are not a FITS file.
         raise UnreadableCutout(f"not a FITS image: {exc}") from None
 
 

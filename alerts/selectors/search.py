@@ -67,14 +67,14 @@ MAX_RANDOM = 16
 _ORDER0_RESOLUTION_DEG = math.degrees(math.sqrt(4 * math.pi / 12))
 _NPIX_SKY = 12 * 4**SKY_ORDER
 
-# Columns of an index row a search reads to decide about an alert.
-_INDEX_READ = ["i:objectId", "i:jd", "i:ra", "i:dec", "i:jdstarthist"]
+# The alert columns every index row holds (alerts.tables): a search whose output needs no other
+# column is answered from the index rows, without reading the alert rows.
+_INDEX_READ = ["i:objectId", "i:jd", "i:candid", "i:ra", "i:dec", "i:jdstarthist", "d:classification"]
+_INDEX_HELD = frozenset(_INDEX_READ)
 
-# Stored columns the v: columns are computed from (rates and colours need the photometry).
-_VALUE_INPUTS = (
-    "i:objectId", "i:jd", "i:jdstarthist", "i:ra", "i:dec", "d:classification",
-    "i:fid", "i:magpsf", "i:sigmapsf",
-)
+# Stored columns the v: columns are computed from (rates and colours need the photometry too).
+_VALUE_INPUTS = ("i:jdstarthist", "i:ra", "i:dec", "d:classification")
+_COLOR_INPUTS = ("i:fid", "i:magpsf", "i:sigmapsf")
 
 #: What each computed (``v:``) column holds (the ``schema`` route shows these).
 VALUE_COLUMN_DOCS = {
@@ -129,85 +129,106 @@ def _read_columns(columns: Sequence[str] | None, always: Iterable[str] = ()) -> 
     """Projection of the alert reads for a ``columns`` request (None: every column)."""
     if columns is None:
         return None
-    wanted = [c for c in columns if c in Alert.fields_by_column] + list(always)
-    if any(c in VALUE_COLUMN_DOCS for c in columns):
+    wanted = ["i:objectId", "i:jd"] + [c for c in columns if c in Alert.fields_by_column] + list(always)
+    values = [c for c in columns if c in VALUE_COLUMNS]
+    if values:
         wanted += _VALUE_INPUTS
-    wanted.append("i:objectId")
-    wanted.append("i:jd")
+    if any(c in COLOR_VALUES for c in values):
+        wanted += _COLOR_INPUTS
     return list(dict.fromkeys(wanted))
+
+
+#: ``v:`` columns cheap to compute for any number of rows (no sky-coordinate transform).
+BASIC_VALUES = ("v:classification", "v:lastdate", "v:firstdate", "v:lapse")
+#: ... and with the constellation (astropy's, tens of milliseconds per call for new positions).
+PLACED_VALUES = (*BASIC_VALUES, "v:constellation")
+#: Rates and colours, computed per object among the rows returned.
+COLOR_VALUES = tuple(c for c in VALUE_COLUMNS if c not in PLACED_VALUES)
 
 
 def _shape_rows(
     rows: list[dict[str, Any]],
     columns: Sequence[str] | None,
     *,
+    values: Sequence[str] = PLACED_VALUES,
     extra: Sequence[str] = (),
-    colors: bool = True,
 ) -> list[dict[str, Any]]:
-    """Add the ``v:`` columns and keep the columns asked for.
+    """Add ``v:`` columns and keep the columns asked for.
 
-    ``columns`` None: every stored column, then every ``v:`` column, then ``extra`` (computed by
-    the route, e.g. ``v:separation_degree``, already in the rows). Otherwise the columns named,
-    in that order, followed by ``extra``.
+    ``columns`` None: every stored column, then the ``values`` (the route's default ``v:``
+    columns), then ``extra`` (computed by the route, e.g. ``v:separation_degree``, already in the
+    rows). Otherwise the columns named, in that order (``v:`` ones computed), then ``extra``.
     """
-    wanted_values = VALUE_COLUMNS if columns is None else [c for c in columns if c in VALUE_COLUMNS]
-    if wanted_values:
-        add_value_columns(rows, colors=colors and any(c in _COLOR_COLUMNS for c in wanted_values))
+    wanted = values if columns is None else [c for c in columns if c in VALUE_COLUMNS]
+    add_value_columns(rows, names=wanted)
     if columns is None:
+        for row in rows:  # route-computed columns last, as Fink puts them
+            for name in extra:
+                row[name] = row.pop(name, None)
         return rows
     names = list(dict.fromkeys([*columns, *extra]))
     return [{name: row.get(name) for name in names} for row in rows]
 
 
-_COLOR_COLUMNS = frozenset(VALUE_COLUMNS) - {
-    "v:classification", "v:lastdate", "v:firstdate", "v:lapse", "v:constellation"
-}
-
-
-def add_value_columns(rows: list[dict[str, Any]], *, colors: bool = True) -> None:
-    """Add Fink's ``v:`` columns to alert rows of any objects, in place.
+def add_value_columns(rows: list[dict[str, Any]], *, names: Sequence[str] = VALUE_COLUMNS) -> None:
+    """Add Fink's ``v:`` columns ``names`` to alert rows of any objects, in place.
 
     Classification, dates, lapse and constellation are computed for all rows at once; rates and
-    colours per object, among the rows given (as Fink computes them on the rows it returns), and
-    None for an object with a single row.
+    colours per object among the rows given (as Fink computes them on the rows it returns), None
+    for an object with a single row. The classification is the one stored at ingestion.
     """
-    if not rows:
+    names = [name for name in VALUE_COLUMNS if name in names]
+    if not rows or not names:
         return
     jd = [row.get("i:jd") for row in rows]
     start = [row.get("i:jdstarthist") for row in rows]
-    lastdates, firstdates = jd_to_iso(jd), jd_to_iso(start)
-    places = constellations([row.get("i:ra") for row in rows], [row.get("i:dec") for row in rows])
-    groups: dict[str, list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        groups[row.get("i:objectId")].append(index)
-    for index, row in enumerate(rows):
-        lapse = None
-        if jd[index] is not None and start[index] is not None:
-            lapse = jd[index] - start[index]
-        row["v:classification"] = row.get("d:classification")
-        row["v:lastdate"] = lastdates[index]
-        row["v:firstdate"] = firstdates[index]
-        row["v:lapse"] = lapse if lapse is None or math.isfinite(lapse) else None
-        row["v:constellation"] = places[index]
-        for name in _COLOR_COLUMNS:
-            row[name] = None
+    computed: dict[str, list] = {}
+    if "v:classification" in names:
+        computed["v:classification"] = [row.get("d:classification") for row in rows]
+    if "v:lastdate" in names:
+        computed["v:lastdate"] = jd_to_iso(jd)
+    if "v:firstdate" in names:
+        computed["v:firstdate"] = jd_to_iso(start)
+    if "v:lapse" in names:
+        lapses = [None if a is None or b is None else a - b for a, b in zip(jd, start)]
+        computed["v:lapse"] = [x if x is None or math.isfinite(x) else None for x in lapses]
+    if "v:constellation" in names:
+        computed["v:constellation"] = constellations(
+            [row.get("i:ra") for row in rows], [row.get("i:dec") for row in rows]
+        )
+    for name, column in computed.items():
+        for row, value in zip(rows, column):
+            row[name] = value
+    colors = [name for name in names if name in COLOR_VALUES]
     if not colors:
         return
-    for indices in groups.values():
-        if len(indices) < 2:
-            continue
-        group = [rows[i] for i in indices]
-        for row, values in zip(group, value_columns_of_object(group, with_constellation=False)):
-            for name in _COLOR_COLUMNS:
-                row[name] = values[name]
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        for name in colors:
+            row[name] = None
+        groups[row.get("i:objectId")].append(row)
+    for group in groups.values():
+        if len(group) > 1:
+            for row, values in zip(group, value_columns_of_object(group, with_constellation=False)):
+                for name in colors:
+                    row[name] = values[name]
 
 
 # -- reading alerts from index rows -------------------------------------------------------------
-def _alerts_at(store: Store, refs: Sequence[tuple[str, float]], columns: list[str] | None) -> list[dict]:
-    """The alert rows of (objectId, jd) pairs, in the order given (missing ones skipped)."""
-    if not refs:
+def _alerts_at(
+    store: Store, index_rows: Sequence[dict], columns: list[str] | None, held: frozenset = _INDEX_HELD
+) -> list[dict]:
+    """The alert rows of index rows, in their order (missing ones skipped).
+
+    When every column of the projection ``columns`` is ``held`` by the index rows, they are the
+    answer and no alert row is read.
+    """
+    if not index_rows:
         return []
-    return [dict(row) for row in store[Alert].rows(list(refs), columns=columns)]
+    if columns is not None and held.issuperset(columns):
+        return [{c: row.get(c) for c in columns} for row in index_rows]
+    refs = [(row["i:objectId"], row["i:jd"]) for row in index_rows]
+    return [dict(row) for row in store[Alert].rows(refs, columns=columns)]
 
 
 class _NoRows:
@@ -237,8 +258,9 @@ def _scan_index(manager, prefix=None, *, start=None, stop=None, reverse=False, l
 
 
 def _jd_key(jd: float) -> str:
-    """A Julian date as index keys hold it (7 decimals)."""
-    return f"{max(jd, 0.0):.7f}"
+    """A Julian date as index keys hold it (7 decimals), clamped to the 7-digit JDs keys sort by
+    (years -1975 to 22,666): a date outside would otherwise sort as text, not as a number."""
+    return f"{min(max(jd, 1_000_000.0), 9_999_999.0):.7f}"
 
 
 # -- cone search --------------------------------------------------------------------------------
@@ -368,42 +390,42 @@ def alerts_in_cone(
     store = store or get_store()
     radius_deg = radius_arcsec / 3600.0
     result = SearchRows()
-    found: dict[str, tuple[float, float]] = {}  # objectId -> (jd, separation) of its latest alert
-    oids, jds, ras, decs, starts = [], [], [], [], []
+    found: dict[str, tuple[float, float, dict]] = {}  # objectId -> (jd, separation, index row)
+
+    def keep_latest(chunk: list[dict]) -> None:
+        # Rows are judged in chunks (numpy) and dropped unless the latest of their object so far.
+        separation = angular_separation_deg(
+            ra, dec, [r.get("i:ra", math.nan) for r in chunk], [r.get("i:dec", math.nan) for r in chunk]
+        )
+        for row, sep in zip(chunk, separation):
+            if not sep <= radius_deg:
+                continue
+            first = row.get("i:jdstarthist") or row["i:jd"]
+            if (first_jd_min is not None and first < first_jd_min) or (first_jd_max is not None and first > first_jd_max):
+                continue
+            oid = row["i:objectId"]
+            if oid not in found or row["i:jd"] > found[oid][0]:
+                found[oid] = (row["i:jd"], float(sep), row)
+        chunk.clear()
+
+    chunk: list[dict] = []
     for row in _scan_sky(store, _cone_ranges(ra, dec, radius_deg), result, scan_cap):
-        oids.append(row["i:objectId"])
-        jds.append(row["i:jd"])
-        ras.append(row.get("i:ra", math.nan))
-        decs.append(row.get("i:dec", math.nan))
-        starts.append(row.get("i:jdstarthist"))
-    if oids:
-        separation = angular_separation_deg(ra, dec, np.asarray(ras, float), np.asarray(decs, float))
-        keep = separation <= radius_deg
-        start = np.array([math.nan if s is None else s for s in starts], float)
-        start = np.where(np.isnan(start), np.asarray(jds, float), start)
-        if first_jd_min is not None:
-            keep &= start >= first_jd_min
-        if first_jd_max is not None:
-            keep &= start <= first_jd_max
-        for index in np.flatnonzero(keep):
-            oid, jd = oids[index], jds[index]
-            if oid not in found or jd > found[oid][0]:
-                found[oid] = (jd, float(separation[index]))
+        chunk.append(row)
+        if len(chunk) >= 4096:
+            keep_latest(chunk)
+    keep_latest(chunk)
     ordered = sorted(found.items(), key=lambda item: (item[1][1], item[0]))
     n = min(n, MAX_ROWS)
     if len(ordered) > n:
         result.cut(n)
         ordered = ordered[:n]
-    rows = _alerts_at(store, [(oid, jd) for oid, (jd, _) in ordered], _read_columns(columns, ["i:ra", "i:dec"]))
-    separations = {oid: sep for oid, (_, sep) in ordered}
+    rows = _alerts_at(store, [row for _, (_, _, row) in ordered], _read_columns(columns, ["i:ra", "i:dec"]))
+    separations = {oid: sep for oid, (_, sep, _) in ordered}
     for row in rows:
         row["v:separation_degree"] = separations[row["i:objectId"]]
     if columns is not None:
         columns = list(dict.fromkeys(["i:ra", "i:dec", *columns]))
-    result.rows = _shape_rows(rows, columns, extra=["v:separation_degree"], colors=False)
-    if columns is None:  # v:separation_degree after the other v: columns
-        for row in result.rows:
-            row["v:separation_degree"] = row.pop("v:separation_degree")
+    result.rows = _shape_rows(rows, columns, values=BASIC_VALUES, extra=["v:separation_degree"])
     return result
 
 
@@ -508,7 +530,7 @@ def latest_alerts_of_class(
     wanted = min(n, MAX_ROWS)
     read = _read_columns(columns, ["d:mag_rate"] if trend else ())
     rows: list[dict] = []
-    index = _scan_index(store[ClassIndex], start=start, stop=stop, reverse=True, columns=["i:objectId", "i:jd"])
+    index = _scan_index(store[ClassIndex], start=start, stop=stop, reverse=True, columns=_INDEX_READ)
     with index as scan:
         while len(rows) < wanted:
             # Without a trend every index row gives a row; with one, read ahead in chunks.
@@ -517,7 +539,7 @@ def latest_alerts_of_class(
             if chunk <= 0:
                 result.cut(scan_cap)
                 break
-            batch = [(row["i:objectId"], row["i:jd"]) for row in itertools.islice(scan, chunk)]
+            batch = list(itertools.islice(scan, chunk))
             result.scanned += len(batch)
             rows += _keep_trend(_alerts_at(store, batch, read), trend)
             if len(batch) < chunk:
@@ -526,10 +548,9 @@ def latest_alerts_of_class(
         rows = rows[:wanted]
     if n > MAX_ROWS and len(rows) == MAX_ROWS:
         result.cut(MAX_ROWS)
-    shape_columns = columns
     if columns is not None and color:
-        shape_columns = [*columns, *[c for c in VALUE_COLUMNS if c in _COLOR_COLUMNS]]
-    result.rows = _shape_rows(rows, shape_columns, colors=color or columns is None)
+        columns = [*columns, *COLOR_VALUES]
+    result.rows = _shape_rows(rows, columns, values=PLACED_VALUES + (COLOR_VALUES if color else ()))
     return result
 
 
@@ -586,7 +607,7 @@ def alerts_of_asteroids(
     """
     store = store or get_store()
     result = SearchRows()
-    refs: list[tuple[str, float]] = []
+    refs: list[dict] = []
     for raw in dict.fromkeys(names):
         ssnamenr = _ssnamenr_of(raw)
         if not ssnamenr or "|" in ssnamenr:
@@ -595,14 +616,14 @@ def alerts_of_asteroids(
         if remaining <= 0:
             result.cut(MAX_ROWS)
             break
-        with _scan_index(store[AsteroidIndex], prefix=(ssnamenr,), limit=remaining, columns=["i:objectId", "i:jd"]) as scan:
+        with _scan_index(store[AsteroidIndex], prefix=(ssnamenr,), limit=remaining) as scan:
             for row in scan:
                 result.scanned += 1
-                refs.append((row["i:objectId"], row["i:jd"]))
+                refs.append(row)
         if scan.truncated:
             result.cut(MAX_ROWS)
             break
-    rows = _alerts_at(store, refs, _read_columns(columns, ["i:ssnamenr"]))
+    rows = _alerts_at(store, refs, _read_columns(columns, ["i:ssnamenr"]), held=_INDEX_HELD | {"i:ssnamenr"})
     rows.sort(key=lambda row: row["i:jd"], reverse=True)
     for row in rows:
         sso = sso_name_of(str(row.get("i:ssnamenr") or ""))
@@ -611,10 +632,6 @@ def alerts_of_asteroids(
     if cutout_kind:
         extra.append(_add_stamps(store, rows, cutout_kind))
     result.rows = _shape_rows(rows, columns, extra=extra)
-    if columns is None:
-        for row in result.rows:
-            for name in extra:
-                row[name] = row.pop(name)
     return result
 
 
@@ -712,13 +729,13 @@ def alerts_of_tracklets(
     store = store or get_store()
     result = SearchRows()
     refs = []
-    with _scan_index(store[TrackletIndex], prefix=prefix, limit=MAX_ROWS, columns=["i:objectId", "i:jd"]) as scan:
+    with _scan_index(store[TrackletIndex], prefix=prefix, limit=MAX_ROWS) as scan:
         for row in scan:
             result.scanned += 1
-            refs.append((row["i:objectId"], row["i:jd"]))
+            refs.append(row)
     if scan.truncated:
         result.cut(MAX_ROWS)
-    rows = _alerts_at(store, refs, _read_columns(columns))
+    rows = _alerts_at(store, refs, _read_columns(columns), held=_INDEX_HELD | {"d:tracklet"})
     rows.sort(key=lambda row: row["i:jd"], reverse=True)
     result.rows = _shape_rows(rows, columns)
     return result
@@ -739,12 +756,12 @@ def anomalous_alerts(
     result = SearchRows()
     wanted = min(n, MAX_ROWS)
     refs = []
-    with _scan_index(store[AnomalyIndex], start=b"\x00", columns=["i:objectId", "i:jd"]) as scan:
+    with _scan_index(store[AnomalyIndex], start=b"\x00") as scan:
         for row in scan:
             result.scanned += 1
             jd = row["i:jd"]
             if (jd_min is None or jd >= jd_min) and (jd_max is None or jd < jd_max):
-                refs.append((row["i:objectId"], jd))
+                refs.append(row)
                 if len(refs) >= wanted:
                     break
             if result.scanned >= scan_cap:
@@ -752,7 +769,7 @@ def anomalous_alerts(
                 break
     if n > MAX_ROWS and len(refs) == MAX_ROWS:
         result.cut(MAX_ROWS)
-    rows = _alerts_at(store, refs, _read_columns(columns, ["d:anomaly_score"]))
+    rows = _alerts_at(store, refs, _read_columns(columns), held=_INDEX_HELD | {"d:anomaly_score"})
     result.rows = _shape_rows(rows, columns)
     return result
 
@@ -1066,7 +1083,10 @@ def credible_region(
     """
     uniq = np.asarray(uniq, dtype=np.int64)
     density = np.nan_to_num(np.asarray(probability_density, float), nan=0.0)
-    order = (np.floor(np.log2(uniq / 4.0) / 2)).astype(np.int64)
+    if len(uniq) and (uniq.min() < 4 or uniq.max() >= 16 * 4**29):
+        raise SearchError("bayestar", "UNIQ pixel ids must be 4·4^order + pixel, orders 0 to 29")
+    # The order of a NUNIQ id, by integer comparisons (floating log2 rounds at high orders).
+    order = np.searchsorted(4 * 4 ** np.arange(30, dtype=np.int64), uniq, side="right") - 1
     nested = uniq - 4 * 4**order
     probability = density * (4 * math.pi / (12 * 4.0**order))
     rank = np.argsort(-density, kind="stable")
@@ -1117,7 +1137,7 @@ def alerts_in_sky_region(
     store = store or get_store()
     start, stop = event_jd - days_before, event_jd + days_after
     result = SearchRows()
-    latest: dict[str, float] = {}
+    latest: dict[str, dict] = {}  # objectId -> index row of its latest alert in the window
     batch: list[dict] = []
 
     def flush() -> None:
@@ -1128,8 +1148,8 @@ def alerts_in_sky_region(
             first = row.get("i:jdstarthist") or row["i:jd"]
             if ok and start <= first <= stop:
                 oid = row["i:objectId"]
-                if row["i:jd"] > latest.get(oid, -math.inf):
-                    latest[oid] = row["i:jd"]
+                if oid not in latest or row["i:jd"] > latest[oid]["i:jd"]:
+                    latest[oid] = row
         batch.clear()
 
     with _scan_index(
@@ -1143,17 +1163,14 @@ def alerts_in_sky_region(
     flush()
     if scan.truncated:
         result.cut(scan_cap)
-    ordered = sorted(latest.items(), key=lambda item: item[1], reverse=True)
+    ordered = sorted(latest.values(), key=lambda row: row["i:jd"], reverse=True)
     if len(ordered) > MAX_ROWS:
         result.cut(MAX_ROWS)
         ordered = ordered[:MAX_ROWS]
     rows = _alerts_at(store, ordered, _read_columns(columns))
     for row in rows:
         row["v:jdstartgw"] = event_jd
-    result.rows = _shape_rows(rows, columns, extra=["v:jdstartgw"], colors=False)
-    if columns is None:
-        for row in result.rows:
-            row["v:jdstartgw"] = row.pop("v:jdstartgw")
+    result.rows = _shape_rows(rows, columns, values=BASIC_VALUES, extra=["v:jdstartgw"])
     return result
 
 
@@ -1238,7 +1255,7 @@ def alerts_matching_catalog(
         around[valid, 0] = centre[valid]
         around[valid, 1:] = np.asarray(hp.neighbours(centre[valid])).T
     # Index rows of each needed pixel, read once.
-    by_pixel: dict[int, list[tuple[str, float, float, float]]] = {}
+    by_pixel: dict[int, list[dict]] = {}
     width = 4 ** (SKY_ORDER - order)
     for pixel in np.unique(around[around >= 0]):
         if result.scanned >= scan_cap:
@@ -1251,37 +1268,38 @@ def alerts_matching_catalog(
         ) as scan:
             for row in scan:
                 result.scanned += 1
-                hits.append((row["i:objectId"], row["i:jd"], row.get("i:ra", math.nan), row.get("i:dec", math.nan)))
+                hits.append(row)
         if scan.truncated:
             result.cut(scan_cap)
         by_pixel[int(pixel)] = hits
-    matches: list[tuple[int, str, float, float]] = []  # (catalogue row, oid, jd, separation)
+    matches: list[tuple[int, dict, float]] = []  # (catalogue row, index row, separation)
     for index in np.flatnonzero(valid):
         candidates = [hit for pixel in set(around[index]) if pixel >= 0 for hit in by_pixel.get(int(pixel), ())]
         if not candidates:
             continue
         separation = angular_separation_deg(
-            ra[index], dec[index], [c[2] for c in candidates], [c[3] for c in candidates]
+            ra[index], dec[index], [c.get("i:ra", math.nan) for c in candidates], [c.get("i:dec", math.nan) for c in candidates]
         )
-        best: dict[str, tuple[float, float]] = {}
-        for (oid, alert_jd, _, _), sep in zip(candidates, separation):
+        best: dict[str, tuple[float, float, dict]] = {}
+        for hit, sep in zip(candidates, separation):
+            oid, alert_jd = hit["i:objectId"], hit["i:jd"]
             if sep > radius_deg:
                 continue
             if window_days is not None and not _within(alert_jd, times, index, window_days / 2):
                 continue
             if oid not in best or alert_jd > best[oid][0]:
-                best[oid] = (alert_jd, float(sep))
-        for oid, (alert_jd, sep) in sorted(best.items(), key=lambda item: item[1][1]):
-            matches.append((int(index), oid, alert_jd, sep))
+                best[oid] = (alert_jd, float(sep), hit)
+        for oid, (alert_jd, sep, hit) in sorted(best.items(), key=lambda item: item[1][1]):
+            matches.append((int(index), hit, sep))
     if len(matches) > MAX_ROWS:
         result.cut(MAX_ROWS)
         matches = matches[:MAX_ROWS]
-    unique = list(dict.fromkeys((oid, alert_jd) for _, oid, alert_jd, _ in matches))
+    unique = list({(hit["i:objectId"], hit["i:jd"]): hit for _, hit, _ in matches}.values())
     alerts = {(a["i:objectId"], a["i:jd"]): a for a in _alerts_at(store, unique, _read_columns(columns))}
-    shaped = _shape_rows(list(alerts.values()), columns, colors=False)
+    shaped = _shape_rows(list(alerts.values()), columns, values=BASIC_VALUES)
     shaped_by_key = dict(zip(alerts.keys(), shaped))
-    for index, oid, alert_jd, sep in matches:
-        alert = shaped_by_key.get((oid, alert_jd))
+    for index, hit, sep in matches:
+        alert = shaped_by_key.get((hit["i:objectId"], hit["i:jd"]))
         if alert is None:
             continue
         out = dict(rows[index])
@@ -1297,11 +1315,14 @@ def _within(jd: float, times: np.ndarray | None, index: int, half_window: float)
 
 
 __all__ = [
+    "BASIC_VALUES",
+    "COLOR_VALUES",
     "INDEX_SCAN_CAP",
     "MAX_CATALOG_ROWS",
     "MAX_CONE_RADIUS_ARCSEC",
     "MAX_RANDOM",
     "MAX_ROWS",
+    "PLACED_VALUES",
     "RESOLVERS",
     "VALUE_COLUMN_DOCS",
     "SearchError",
