@@ -476,15 +476,20 @@ def mag_to_flux(
 
 
 def jd_to_iso(jd: Sequence[Any]) -> list[str | None]:
-    """Julian dates (UTC) to Fink's ISO strings, ``'2021-11-22 05:21:53.999'``; None stays None."""
-    from astropy.time import Time
+    """Julian dates (UTC) to Fink's ISO strings, ``'2021-11-22 05:21:53.999'``; None stays None.
 
+    numpy's datetime64 does this in a few µs per value, where astropy's ``Time(...).iso`` costs a
+    millisecond per call (it dominated the ``objects`` route for small objects). Leap seconds do
+    not matter here: the input is already a UTC Julian date.
+    """
     values = _floats(jd)
     known = ~np.isnan(values)
     out: list[str | None] = [None] * len(values)
     if known.any():
-        for i, text in zip(np.flatnonzero(known), Time(values[known], format="jd").iso):
-            out[i] = str(text)
+        ms = np.rint((values[known] - 2440587.5) * 86_400_000.0).astype("int64")
+        texts = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
+        for i, text in zip(np.flatnonzero(known), texts):
+            out[i] = str(text).replace("T", " ")
     return out
 
 
