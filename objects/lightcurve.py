@@ -4,6 +4,7 @@ The selector gives the rows (alerts, upper limits, bad-quality points, told apar
 this turns them into columns the browser plots without further arithmetic: difference magnitudes,
 DC (apparent) magnitudes and difference fluxes, each with its error, from ``alerts.derived``.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,15 +17,25 @@ from alerts.selectors.objects import TAG_COLUMN, alerts_of_object
 
 #: Columns the plot needs (read narrowly: a light curve can hold thousands of points).
 LIGHTCURVE_COLUMNS = [
-    "i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "i:magnr", "i:sigmagnr",
-    "i:isdiffpos", "i:candid", "i:magzpsci",
+    "i:jd",
+    "i:fid",
+    "i:magpsf",
+    "i:sigmapsf",
+    "i:diffmaglim",
+    "i:magnr",
+    "i:sigmagnr",
+    "i:isdiffpos",
+    "i:candid",
+    "i:magzpsci",
 ]
 BAND_NAMES = {1: "g", 2: "r", 3: "i"}
 
 
 def _clean(values: Any) -> list[float | None]:
     """A float array as JSON-ready numbers (NaN -> None)."""
-    return [None if v is None or not math.isfinite(v) else round(float(v), 6) for v in np.asarray(values, float)]
+    return [
+        None if v is None or not math.isfinite(v) else round(float(v), 6) for v in np.asarray(values, float)
+    ]
 
 
 def lightcurve_of_object(*, object_id: str) -> dict[str, Any]:

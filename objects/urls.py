@@ -1,8 +1,9 @@
 """The object pages: ``/objects/<id>`` (``/<id>`` is wired in ``portal/urls.py``) and the panels
 the page fetches after it loads."""
+
 from django.urls import path
 
-from . import views
+from . import views  # importing views registers the light curve's Dash app (dash_apps)
 
 
 class ZtfIdConverter:
@@ -17,11 +18,10 @@ class ZtfIdConverter:
     def to_url(self, value: str) -> str:
         return value
 
+
 app_name = "objects"
 urlpatterns = [
-    path("assets/plotly.min.js", views.plotly_js, name="plotly_js"),
     path("<str:object_id>", views.object_page, name="page"),
-    path("<str:object_id>/lightcurve.json", views.lightcurve_json, name="lightcurve"),
     path("<str:object_id>/panels/alerts", views.alerts_panel, name="alerts_panel"),
     path("<str:object_id>/panels/details", views.details_panel, name="details_panel"),
 ]

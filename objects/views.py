@@ -1,22 +1,20 @@
 """The object page (``/ZTF21abfmbix``, ``/objects/ZTF21abfmbix``) and its lazily loaded panels.
 
-The page itself reads one row (the object's summary) and renders at once; the light curve, the
-alert table and the cross-matches are fetched by the browser afterwards from the small views
-below, so that a slow panel never blanks the page. Cutouts are ``<img>`` tags on the ``cutouts``
-API route.
+The page itself reads one row (the object's summary) and renders at once; the alert table and
+the cross-matches are fetched by the browser afterwards from the small views below, and the light
+curve is a Dash app in an iframe (``objects/dash_apps.py``), so that a slow panel never blanks the
+page. Cutouts are ``<img>`` tags on the ``cutouts`` API route.
 """
+
 from __future__ import annotations
 
 import logging
 import math
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from alerts.derived import jd_to_iso
@@ -24,22 +22,55 @@ from alerts.selectors.objects import alerts_of_object, object_summary
 from search.selectors import objects_with_prefix
 from store import StoreError
 
-from .lightcurve import BAND_NAMES, lightcurve_of_object
+from .dash_apps import APP_NAME
+from .lightcurve import BAND_NAMES
 
 logger = logging.getLogger(__name__)
 
 DOWNLOAD_FORMATS = ("csv", "json", "votable", "parquet")
 #: Columns of the alert table panel.
 ALERT_TABLE_COLUMNS = [
-    "i:jd", "i:candid", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "i:isdiffpos", "i:drb",
-    "i:rb", "i:ra", "i:dec", "i:ssnamenr", "d:classification", "d:tracklet",
+    "i:jd",
+    "i:candid",
+    "i:fid",
+    "i:magpsf",
+    "i:sigmapsf",
+    "i:diffmaglim",
+    "i:drb",
+    "i:ra",
+    "i:dec",
+    "i:ssnamenr",
+    "d:classification",
+    "d:tracklet",
 ]
 #: Columns of the latest alert the details panel reads (cross-matches, scores).
 DETAIL_COLUMNS = [
-    "i:jd", "i:ra", "i:dec", "i:ndethist", "i:ssnamenr", "i:neargaia", "i:maggaia", "i:distpsnr1",
-    "i:sgscore1", "i:classtar", "d:cdsxmatch", "d:DR3Name", "d:Plx", "d:e_Plx", "d:gaiaClass",
-    "d:gaiaVarFlag", "d:tns", "d:tnsclass", "d:gcvs", "d:vsx", "d:snn_snia_vs_nonia",
-    "d:snn_sn_vs_all", "d:rf_snia_vs_nonia", "d:rf_kn_vs_nonkn", "d:mulens", "d:roid",
+    "i:jd",
+    "i:ra",
+    "i:dec",
+    "i:ndethist",
+    "i:ssnamenr",
+    "i:neargaia",
+    "i:maggaia",
+    "i:distpsnr1",
+    "i:sgscore1",
+    "i:classtar",
+    "d:cdsxmatch",
+    "d:DR3Name",
+    "d:Plx",
+    "d:e_Plx",
+    "d:gaiaClass",
+    "d:gaiaVarFlag",
+    "d:tns",
+    "d:tnsclass",
+    "d:gcvs",
+    "d:vsx",
+    "d:snn_snia_vs_nonia",
+    "d:snn_sn_vs_all",
+    "d:rf_snia_vs_nonia",
+    "d:rf_kn_vs_nonkn",
+    "d:mulens",
+    "d:roid",
     "d:classification",
 ]
 
@@ -51,11 +82,15 @@ def object_page(request, object_id: str):
         summary = object_summary(object_id=object_id)
     except StoreError as exc:
         logger.warning("object %s: store unavailable: %s", object_id, exc)
-        return render(request, "objects/unavailable.html", {"object_id": object_id, "error": str(exc)}, status=503)
+        return render(
+            request, "objects/unavailable.html", {"object_id": object_id, "error": str(exc)}, status=503
+        )
     if summary is None:
         return object_not_found(request, object_id)
     ra, dec = summary.get("i:ra"), summary.get("i:dec")
-    first, last, start = jd_to_iso([summary.get("i:firstjd"), summary.get("i:lastjd"), summary.get("i:jdstarthist")])
+    first, last, start = jd_to_iso(
+        [summary.get("i:firstjd"), summary.get("i:lastjd"), summary.get("i:jdstarthist")]
+    )
     context = {
         "object_id": object_id,
         "summary": summary,
@@ -67,11 +102,16 @@ def object_page(request, object_id: str):
         "coordinates": coordinates(ra, dec),
         "links": external_links(object_id, ra, dec),
         "downloads": [
-            (fmt, "/api/v1/objects?" + urlencode({"objectId": object_id, "withupperlim": "true", "output-format": fmt}))
+            (
+                fmt,
+                "/api/v1/objects?"
+                + urlencode({"objectId": object_id, "withupperlim": "true", "output-format": fmt}),
+            )
             for fmt in DOWNLOAD_FORMATS
         ],
         "api_snippet": api_snippet(request, object_id),
         "cutout_kinds": ("Science", "Template", "Difference"),
+        "lightcurve_app": f"/django_plotly_dash/app/{APP_NAME}/?" + urlencode({"objectId": object_id}),
     }
     return render(request, "objects/object.html", context)
 
@@ -84,7 +124,9 @@ def object_not_found(request, object_id: str):
         if rows:
             similar = [row["i:objectId"] for row in rows]
             break
-    return render(request, "objects/not_found.html", {"object_id": object_id, "similar": similar}, status=404)
+    return render(
+        request, "objects/not_found.html", {"object_id": object_id, "similar": similar}, status=404
+    )
 
 
 def coordinates(ra: float | None, dec: float | None) -> dict[str, str] | None:
@@ -112,42 +154,55 @@ def external_links(object_id: str, ra: float | None, dec: float | None) -> list[
         ("Fink", f"https://fink-portal.org/{object_id}"),
         ("ALeRCE", f"https://alerce.online/object/{object_id}"),
         ("Lasair", f"https://lasair-ztf.lsst.ac.uk/objects/{object_id}/"),
-        ("ANTARES", "https://antares.noirlab.edu/loci?query=" + quote(
-            '{"currentPage":1,"filters":[{"type":"query_string","field":{"query":"*' + object_id
-            + '*","fields":["properties.ztf_object_id"]},"value":null,"text":"ZTF Object ID"}],'
-            '"sortBy":"properties.newest_alert_observation_time","sortDesc":true,"perPage":25}'
-        )),
+        (
+            "ANTARES",
+            "https://antares.noirlab.edu/loci?query="
+            + quote(
+                '{"currentPage":1,"filters":[{"type":"query_string","field":{"query":"*'
+                + object_id
+                + '*","fields":["properties.ztf_object_id"]},"value":null,"text":"ZTF Object ID"}],'
+                '"sortBy":"properties.newest_alert_observation_time","sortDesc":true,"perPage":25}'
+            ),
+        ),
     ]
     if ra is not None and dec is not None and math.isfinite(ra) and math.isfinite(dec):
-        links.insert(0, ("SIMBAD", "https://simbad.cds.unistra.fr/simbad/sim-coo?"
-                         + urlencode({"Coord": f"{ra:.6f} {dec:+.6f}", "Radius": "5", "Radius.unit": "arcsec"})))
-        links.insert(1, ("TNS", "https://www.wis-tns.org/search?"
-                         + urlencode({"ra": f"{ra:.6f}", "decl": f"{dec:+.6f}", "radius": "5", "coords_unit": "arcsec"})))
+        links.insert(
+            0,
+            (
+                "SIMBAD",
+                "https://simbad.cds.unistra.fr/simbad/sim-coo?"
+                + urlencode({"Coord": f"{ra:.6f} {dec:+.6f}", "Radius": "5", "Radius.unit": "arcsec"}),
+            ),
+        )
+        links.insert(
+            1,
+            (
+                "TNS",
+                "https://www.wis-tns.org/search?"
+                + urlencode(
+                    {"ra": f"{ra:.6f}", "decl": f"{dec:+.6f}", "radius": "5", "coords_unit": "arcsec"}
+                ),
+            ),
+        )
     return links
 
 
 def api_snippet(request, object_id: str) -> str:
+    """Python that downloads this light curve from the API (shown, with a copy button)."""
     base = request.build_absolute_uri("/api/v1/objects")
     return (
-        "import io\nimport pandas as pd\nimport requests\n\n"
-        f"r = requests.post(\n    \"{base}\",\n"
-        f"    json={{\"objectId\": \"{object_id}\", \"withupperlim\": True, \"output-format\": \"json\"}},\n)\n"
-        "pdf = pd.read_json(io.BytesIO(r.content))"
+        "import io\n\nimport pandas as pd\nimport requests\n\n"
+        f'r = requests.post(\n    "{base}",\n'
+        "    json={\n"
+        f'        "objectId": "{object_id}",\n'
+        '        "withupperlim": True,\n'
+        '        "output-format": "json",\n'
+        "    },\n)\n"
+        "lightcurve = pd.read_json(io.BytesIO(r.content))"
     )
 
 
 # -- the lazily loaded panels ---------------------------------------------------------------------
-@require_GET
-def lightcurve_json(request, object_id: str):
-    """The light curve's plot data (see :func:`objects.lightcurve.lightcurve_of_object`)."""
-    try:
-        data = lightcurve_of_object(object_id=object_id)
-    except StoreError as exc:
-        return JsonResponse({"status": "error", "text": f"store unavailable: {exc}"}, status=503)
-    status = 200 if data["points"]["jd"] else 404
-    return JsonResponse(data, status=status)
-
-
 @require_GET
 def alerts_panel(request, object_id: str):
     """The alert table (HTML fragment), newest first."""
@@ -158,24 +213,28 @@ def alerts_panel(request, object_id: str):
     dates = jd_to_iso([row["i:jd"] for row in rows])
     shown = []
     for row, date in zip(rows, dates):
-        shown.append({
-            "date": (date or "")[:19],
-            "jd": row.get("i:jd"),
-            "candid": row.get("i:candid"),
-            "band": BAND_NAMES.get(row.get("i:fid"), ""),
-            "mag": _num(row.get("i:magpsf"), 3),
-            "err": _num(row.get("i:sigmapsf"), 3),
-            "limit": _num(row.get("i:diffmaglim"), 2),
-            "sign": "+" if row.get("i:isdiffpos") in ("t", "1") else "−",
-            "drb": _num(row.get("i:drb"), 2),
-            "rb": _num(row.get("i:rb"), 2),
-            "ra": _num(row.get("i:ra"), 6),
-            "dec": _num(row.get("i:dec"), 6),
-            "ssnamenr": _blank_none(row.get("i:ssnamenr")),
-            "classification": row.get("d:classification") or "",
-            "tracklet": _blank_none(row.get("d:tracklet")),
-        })
-    return render(request, "objects/panel_alerts.html", {"rows": shown, "truncated": rows.truncated, "object_id": object_id})
+        shown.append(
+            {
+                "date": (date or "")[:19],
+                "jd": row.get("i:jd"),
+                "candid": row.get("i:candid"),
+                "band": BAND_NAMES.get(row.get("i:fid"), ""),
+                "mag": _num(row.get("i:magpsf"), 3),
+                "err": _num(row.get("i:sigmapsf"), 3),
+                "limit": _num(row.get("i:diffmaglim"), 2),
+                "drb": _num(row.get("i:drb"), 2),
+                "ra": _num(row.get("i:ra"), 5),
+                "dec": _num(row.get("i:dec"), 5),
+                "ssnamenr": _blank_none(row.get("i:ssnamenr")),
+                "classification": row.get("d:classification") or "",
+                "tracklet": _blank_none(row.get("d:tracklet")),
+            }
+        )
+    return render(
+        request,
+        "objects/panel_alerts.html",
+        {"rows": shown, "truncated": rows.truncated, "object_id": object_id},
+    )
 
 
 @require_GET
@@ -214,7 +273,7 @@ def _crossmatches(row: dict[str, Any]) -> list[tuple[str, str]]:
         ("SIMBAD", _xmatch(row.get("d:cdsxmatch"))),
         ("Gaia DR3", gaia),
         ("Gaia class", _xmatch(row.get("d:gaiaClass"))),
-        ("TNS", " ".join(x for x in (_xmatch(row.get("d:tns")), _xmatch(row.get("d:tnsclass"))) if x)),
+        ("TNS", _xmatch(row.get("d:tns")) or _xmatch(row.get("d:tnsclass")).removeprefix("(TNS) ")),
         ("GCVS", _xmatch(row.get("d:gcvs"))),
         ("VSX", _xmatch(row.get("d:vsx"))),
         ("Nearest Gaia source", near),
@@ -224,10 +283,10 @@ def _crossmatches(row: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _scores(row: dict[str, Any]) -> list[tuple[str, str]]:
     return [
-        ("SuperNNova SN Ia vs non-Ia", _num(row.get("d:snn_snia_vs_nonia"), 3)),
-        ("SuperNNova SN vs all", _num(row.get("d:snn_sn_vs_all"), 3)),
-        ("Random forest SN Ia", _num(row.get("d:rf_snia_vs_nonia"), 3)),
-        ("Kilonova", _num(row.get("d:rf_kn_vs_nonkn"), 3)),
+        ("SuperNNova: SN Ia", _num(row.get("d:snn_snia_vs_nonia"), 3)),
+        ("SuperNNova: SN", _num(row.get("d:snn_sn_vs_all"), 3)),
+        ("Random forest: SN Ia", _num(row.get("d:rf_snia_vs_nonia"), 3)),
+        ("Kilonova score", _num(row.get("d:rf_kn_vs_nonkn"), 3)),
         ("Star/galaxy (classtar)", _num(row.get("i:classtar"), 3)),
         ("Asteroid flag (roid)", "" if row.get("d:roid") is None else str(row.get("d:roid"))),
     ]
@@ -242,28 +301,11 @@ def _num(value: Any, decimals: int) -> str:
 
 
 def _blank_none(value: Any) -> str:
-    return "" if value in (None, "", "null", "None") else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return "" if value is None or str(value).strip() in ("", "null", "None", "nan", "NaN") else str(value)
 
 
 def _xmatch(value: Any) -> str:
     text = _blank_none(value)
     return "" if text in ("Unknown", "Fail") or text.startswith("Fail") or text == "nan" else text
-
-
-# -- assets ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _plotly_js_path() -> Path:
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-@require_GET
-@cache_control(public=True, max_age=86400)
-def plotly_js(request):
-    """plotly.js as bundled in the installed ``plotly`` package: no CDN, and no copy to keep in
-    step with the Python package."""
-    path = _plotly_js_path()
-    if not path.exists():  # pragma: no cover - the plotly package always ships it
-        raise Http404("plotly.min.js not found in the plotly package")
-    return FileResponse(path.open("rb"), content_type="text/javascript")

@@ -36,7 +36,9 @@ INSTALLED_APPS = [
     "alerts",
     "search",
     "objects",
+    "django_plotly_dash.apps.DjangoPlotlyDashConfig",  # the object page's light curve (objects/dash_apps.py)
     "fits",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +110,8 @@ else:
 # Job state and results live in FitJob rows; task results are kept only for inspection.
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"file://{CELERY_DIR / 'results'}")
 CELERY_TASK_IGNORE_RESULT = True
+# Deployments (or test runs) sharing one Redis keep apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 # A fit holds its message until it ends (acks late) and a worker takes one fit at a time: a
@@ -128,6 +132,8 @@ FITS_TIME_LIMIT = env.int("FITS_TIME_LIMIT", default=FITS_SOFT_TIME_LIMIT + 60)
 FITS_MAX_ATTEMPTS = env.int("FITS_MAX_ATTEMPTS", default=2)
 # The reaper fails or requeues jobs running longer than FITS_TIME_LIMIT + this (seconds).
 FITS_REAP_GRACE = env.int("FITS_REAP_GRACE", default=60)
+# ... and sends again jobs queued this long (seconds) since their last send: a lost message.
+FITS_REAP_QUEUED_AFTER = env.int("FITS_REAP_QUEUED_AFTER", default=3600)
 # Fitters by dotted path (fits.fitters.base.Fitter subclasses); a new fitter is one more line.
 FITTERS = env.list(
     "FITTERS",
@@ -139,6 +145,28 @@ FITTERS = env.list(
 )
 # --- end of the Celery and fits section ---------------------------------------------------------
 
+# --- Accounts (accounts/ owns this section) ----------------------------------------------------
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+LOGOUT_REDIRECT_URL = "/"
+# Checked by the sign-up, password change and reset forms (Django's usual four).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Password-reset mail: printed on the console unless a real backend is set
+# (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, ...).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alert-portal@localhost")
+# --- end of the Accounts section ----------------------------------------------------------------
+
 # --- Internationalisation, static files ------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -147,6 +175,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
+
+# --- Dash apps in pages (django-plotly-dash; objects/ owns this section) ----------------------
+# Dash's and plotly's scripts are served as our own static files (the finders below): no CDN.
+# Apps are shown in an iframe from this site, hence SAMEORIGIN rather than Django's DENY.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "django_plotly_dash.finders.DashAssetFinder",
+    "django_plotly_dash.finders.DashComponentFinder",
+    "django_plotly_dash.finders.DashAppDirectoryFinder",
+]
+PLOTLY_COMPONENTS: list[str] = []  # dash's own components are built in to the finder
+PLOTLY_DASH = {"serve_locally": True, "cache_arguments": False}
+X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # --- REST framework and OpenAPI (api/ owns this section) -------------------------------------
 # Rate limits by tier (api/throttles.py), published on the API page. "none" means unlimited.

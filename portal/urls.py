@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/v1/", include("objects.urls_api")),  # objects, cutouts
     path("api/v1/", include("fits.urls_api")),  # fit jobs: list, create, status and result
     path("api/v1/", include("search.urls_api")),  # conesearch, latests, sso, ... (search routes)
+    path("django_plotly_dash/", include("django_plotly_dash.urls")),  # Dash apps (light curve)
     path("objects/", include("objects.urls")),  # object pages and their lazily loaded panels
     path("<ztf_id:object_id>", object_page, name="object_page"),  # /ZTF21abfmbix, as Fink
+    path("", include("accounts.urls")),  # accounts/..., watchlist, api/ (API page), objects/<id>/annotations
     path("", include("search.urls")),
 ]
 

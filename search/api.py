@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -23,6 +26,19 @@ from .models import annotation_save, annotations_find
 SCANNED_HEADER = "X-Rows-Scanned"
 RETURNED_HEADER = "X-Rows-Returned"
 RESOLVER_HEADER = "X-Resolver-Source"
+
+
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = f" ({limit / 2**20:.1f} MB)" if limit else ""
+        super().__init__(
+            f"the request body is larger than the server accepts{size}: send a large catalogue "
+            "or sky map as a file (multipart upload)"
+        )
 
 
 class SearchView(FinkView):
@@ -41,6 +57,13 @@ class SearchView(FinkView):
             response[SCANNED_HEADER] = str(self.found.scanned)
             response[RETURNED_HEADER] = str(len(self.found.rows))
         return response
+
+    def handle_exception(self, exc: Exception):
+        # Django refuses a body (or form field) above DATA_UPLOAD_MAX_MEMORY_SIZE while DRF parses
+        # it; api.errors does not know that exception yet, so it would be a 500.
+        if isinstance(exc, RequestDataTooBig):
+            exc = BodyTooLarge()
+        return super().handle_exception(exc)
 
     def table(self, found: selectors.SearchRows) -> TableResult:
         self.found = found

@@ -15,6 +15,7 @@ What the bar understands, as Fink's portal does::
 The grammar reads only the string: it knows the class names the portal lists (for a class typed
 without ``class=`` and for "did you mean"), but whether anything matches is the selectors' job.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -42,16 +43,37 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _KEY = re.compile(r"(?:^|\s)([A-Za-z_]+)\s*=\s*")
 _KEYS = {
-    "class": "class", "last": "last", "n": "last", "after": "after", "before": "before",
-    "r": "radius", "radius": "radius", "sso": "sso", "asteroid": "sso", "comet": "sso",
-    "tracklet": "tracklet", "trck": "tracklet", "ra": "ra", "dec": "dec", "date": "date",
-    "id": "id", "objectid": "id",
+    "class": "class",
+    "last": "last",
+    "n": "last",
+    "after": "after",
+    "before": "before",
+    "r": "radius",
+    "radius": "radius",
+    "sso": "sso",
+    "asteroid": "sso",
+    "comet": "sso",
+    "tracklet": "tracklet",
+    "trck": "tracklet",
+    "ra": "ra",
+    "dec": "dec",
+    "date": "date",
+    "id": "id",
+    "objectid": "id",
 }
-_RADIUS = re.compile(
-    rf"^({_NUMBER})\s*(arcsec|arcmin|deg|[s\"]|[m']|d|°)?$", re.IGNORECASE
-)
-_RADIUS_UNITS = {None: 1.0, "s": 1.0, '"': 1.0, "arcsec": 1.0, "m": 60.0, "'": 60.0,
-                 "arcmin": 60.0, "d": 3600.0, "°": 3600.0, "deg": 3600.0}
+_RADIUS = re.compile(rf"^({_NUMBER})\s*(arcsec|arcmin|deg|[s\"]|[m']|d|°)?$", re.IGNORECASE)
+_RADIUS_UNITS = {
+    None: 1.0,
+    "s": 1.0,
+    '"': 1.0,
+    "arcsec": 1.0,
+    "m": 60.0,
+    "'": 60.0,
+    "arcmin": 60.0,
+    "d": 3600.0,
+    "°": 3600.0,
+    "deg": 3600.0,
+}
 #: An asteroid or comet designation as ZTF writes it (``2005 XM12``, ``10P``, ``C/2020 F3``).
 _DESIGNATION = re.compile(r"^(\d{4}\s?[A-Z]{2}\d*|\d+[PCDI](-[A-Z]+)?|[PCDI]/\d{4}\s?[A-Z]+\d*)$")
 
@@ -221,11 +243,13 @@ def _split_pairs(text: str) -> tuple[str, dict[str, str]]:
             close = difflib.get_close_matches(raw_key.lower(), known, n=1)
             suggestion = f" Did you mean {close[0]}=?" if close else ""
             raise SearchSyntaxError(
-                f"Unknown keyword {raw_key}=.{suggestion} Keywords: " + ", ".join(f"{k}=" for k in known) + ".",
+                f"Unknown keyword {raw_key}=.{suggestion} Keywords: "
+                + ", ".join(f"{k}=" for k in known)
+                + ".",
                 _example_hints(),
             )
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        value = text[match.end():end].strip()
+        value = text[match.end() : end].strip()
         if not value:
             raise SearchSyntaxError(f"{raw_key}= needs a value.", _example_hints())
         if key in pairs:
@@ -237,7 +261,9 @@ def _split_pairs(text: str) -> tuple[str, dict[str, str]]:
 def _only(pairs: dict[str, str], allowed: set[str], what: str) -> None:
     extra = sorted(set(pairs) - allowed)
     if extra:
-        raise SearchSyntaxError(f"{what} cannot be combined with " + ", ".join(f"{k}=" for k in extra) + ".")
+        raise SearchSyntaxError(
+            f"{what} cannot be combined with " + ", ".join(f"{k}=" for k in extra) + "."
+        )
 
 
 def _free_query(free: str, pairs: dict[str, str]) -> Query:
@@ -245,7 +271,9 @@ def _free_query(free: str, pairs: dict[str, str]) -> Query:
     if numbers is not None:
         return _cone_query(free, pairs)
     if pairs.keys() - {"last", "after", "before"}:
-        raise SearchSyntaxError(f"{', '.join(k + '=' for k in pairs)} cannot follow {free!r}.", _example_hints())
+        raise SearchSyntaxError(
+            f"{', '.join(k + '=' for k in pairs)} cannot follow {free!r}.", _example_hints()
+        )
     if pairs:
         # "SN candidate last=5": a class typed without class=.
         return _class_query(free, pairs, "")
@@ -317,16 +345,22 @@ def _date_query(text: str) -> DateQuery:
 
 def _class_query(name: str, pairs: dict[str, str], free: str) -> ClassQuery:
     if free:
-        raise SearchSyntaxError(f"{free!r} cannot come before class=: put the class first.", [f"class={name}"])
+        raise SearchSyntaxError(
+            f"{free!r} cannot come before class=: put the class first.", [f"class={name}"]
+        )
     extra = set(pairs) - {"class", "last", "after", "before"}
     if extra:
-        raise SearchSyntaxError("class= takes last=, after= and before=, not " + ", ".join(f"{k}=" for k in sorted(extra)) + ".")
+        raise SearchSyntaxError(
+            "class= takes last=, after= and before=, not " + ", ".join(f"{k}=" for k in sorted(extra)) + "."
+        )
     last = DEFAULT_LAST
     if "last" in pairs:
         try:
             last = int(pairs["last"])
         except ValueError:
-            raise SearchSyntaxError(f"last= is a number of alerts (got {pairs['last']!r}).", ["class=SN candidate last=20"]) from None
+            raise SearchSyntaxError(
+                f"last= is a number of alerts (got {pairs['last']!r}).", ["class=SN candidate last=20"]
+            ) from None
         if not 1 <= last <= MAX_LAST:
             raise SearchSyntaxError(f"last= must be between 1 and {MAX_LAST} (got {last}).")
     after, before = _window(pairs)
@@ -344,7 +378,13 @@ def _window(pairs: dict[str, str]) -> tuple[DateBound | None, DateBound | None]:
 def parse_date_bound(text: str, name: str = "date") -> DateBound:
     """A date typed as ``YYYY-MM-DD``, ``YYYY-MM-DD hh:mm[:ss]`` (UTC) or a Julian date."""
     text = text.strip()
-    for pattern in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"):
+    for pattern in (
+        "%Y-%m-%d",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ):
         try:
             return _bound(text, datetime.strptime(text, pattern))
         except ValueError:
@@ -380,7 +420,11 @@ def _coordinate_tokens(free: str) -> list[str] | None:
 def _cone_query(free: str, pairs: dict[str, str]) -> ConeQuery:
     extra = set(pairs) - {"radius", "after", "before", "ra", "dec"}
     if extra:
-        raise SearchSyntaxError("Coordinates take r=, after= and before=, not " + ", ".join(f"{k}=" for k in sorted(extra)) + ".")
+        raise SearchSyntaxError(
+            "Coordinates take r=, after= and before=, not "
+            + ", ".join(f"{k}=" for k in sorted(extra))
+            + "."
+        )
     tokens = free.replace(",", " ").split()
     radius_text = pairs.get("radius")
     if len(tokens) in (3, 7):
@@ -443,7 +487,9 @@ def parse_radius(text: str) -> float:
     unit = match.group(2).lower() if match.group(2) else None
     radius = float(match.group(1)) * _RADIUS_UNITS[unit]
     if not 0.0 < radius <= MAX_RADIUS_ARCSEC:
-        raise SearchSyntaxError(f"The radius must be above 0 and at most {MAX_RADIUS_ARCSEC:g} arcsec (5 deg); got {radius:g}.")
+        raise SearchSyntaxError(
+            f"The radius must be above 0 and at most {MAX_RADIUS_ARCSEC:g} arcsec (5 deg); got {radius:g}."
+        )
     return radius
 
 
@@ -451,7 +497,12 @@ def parse_radius(text: str) -> float:
 def known_class_names() -> list[str]:
     """Every class name the bar recognises, as the ``latests`` route spells them."""
     simbad = sorted({*SIMBAD_CLASSES, *SIMBAD_OLD_TO_NEW})
-    return [*FINK_CLASSES, *(f"(TNS) {c}" for c in TNS_CLASSES), *(f"(SIMBAD) {c}" for c in simbad), *simbad]
+    return [
+        *FINK_CLASSES,
+        *(f"(TNS) {c}" for c in TNS_CLASSES),
+        *(f"(SIMBAD) {c}" for c in simbad),
+        *simbad,
+    ]
 
 
 def _known_class(text: str) -> str | None:

@@ -86,4 +86,4 @@ def _declared_tables():
     return ALL_TABLES
 
 
-__all__ = ["alerts_between", "objects_with_prefix", "store_summary", "TableSummary", "StoreError"]
+__all__ = ["StoreError", "TableSummary", "alerts_between", "objects_with_prefix", "store_summary"]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.selectors.search import (
@@ -70,7 +72,7 @@ def _columns_field(*extra: str) -> ColumnsField:
 class ConeSearchParams(FinkParamsSerializer):
     ra = RightAscensionField(help_text="Right ascension: degrees or sexagesimal (12h55m17.218s, 12:55:17.2).")
     dec = DeclinationField(help_text="Declination: degrees or sexagesimal (+02d53m50.35s, 02:53:50.35).")
-    radius = serializers.FloatField(
+    radius = OptionalFloat(
         min_value=0.0,
         max_value=MAX_CONE_RADIUS_ARCSEC,
         help_text=f"Radius in arcseconds, at most {MAX_CONE_RADIUS_ARCSEC:g} (5 degrees).",
@@ -290,12 +292,15 @@ def read_sky_map(data: bytes) -> SkyMap:
     except Exception as exc:  # noqa: BLE001 -- astropy raises OSError, ValueError, TypeError... on bad bytes
         raise serializers.ValidationError(f"not a FITS sky map: {exc}") from None
 
-    if "DATE-OBS" in header:
-        event = Time(str(header["DATE-OBS"]), scale="utc")
-    elif "MJD-OBS" in header:
-        event = Time(float(header["MJD-OBS"]), format="mjd", scale="utc")
-    else:
-        raise serializers.ValidationError("the map has no event time (DATE-OBS or MJD-OBS in its header)")
+    try:
+        if "DATE-OBS" in header:
+            event = Time(str(header["DATE-OBS"]).strip(), scale="utc")
+        elif "MJD-OBS" in header:
+            event = Time(float(header["MJD-OBS"]), format="mjd", scale="utc")
+        else:
+            raise serializers.ValidationError("the map has no event time (DATE-OBS or MJD-OBS in its header)")
+    except (ValueError, TypeError):
+        raise serializers.ValidationError(f"cannot read the event time {header.get('DATE-OBS')!r}") from None
 
     ordering = str(header.get("ORDERING", "")).strip().upper()
     if "UNIQ" in columns:
@@ -308,13 +313,18 @@ def read_sky_map(data: bytes) -> SkyMap:
     if probability is None or ordering not in ("NESTED", "RING"):
         raise serializers.ValidationError("a flat map needs a PROB column and ORDERING NESTED or RING")
     probability = np.asarray(probability, float).ravel()  # 1024-element rows in old maps
-    npix = len(probability)
-    nside = round(math.sqrt(npix / 12))
-    if 12 * nside * nside != npix or nside & (nside - 1):
-        raise serializers.ValidationError(f"{npix} pixels is not a HEALPix map")
-    index = np.arange(npix, dtype=np.int64)
-    if "PIXEL" in columns:
+    if "PIXEL" in columns:  # explicit indexing: a partial map, NSIDE in the header
         index = np.asarray(columns["PIXEL"], np.int64).ravel()
+        nside = int(header.get("NSIDE") or 0)
+        npix = 12 * nside * nside
+        if len(index) != len(probability) or (len(index) and not 0 <= index.min() <= index.max() < npix):
+            raise serializers.ValidationError("PIXEL ids do not fit the map's NSIDE")
+    else:
+        npix = len(probability)
+        nside = round(math.sqrt(npix / 12))
+        index = np.arange(npix, dtype=np.int64)
+    if nside < 1 or 12 * nside * nside != npix or nside & (nside - 1):
+        raise serializers.ValidationError(f"{npix} pixels is not a HEALPix map")
     if ordering == "RING":
         from astropy_healpix import ring_to_nested
 
@@ -324,6 +334,7 @@ def read_sky_map(data: bytes) -> SkyMap:
     return SkyMap(4 * 4**order + index, probability / area, float(event.jd))
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
 class SkyMapField(serializers.Field):
     """``bayestar``: the map as a multipart file, or its bytes as text (Fink clients' ``str(bytes)``)."""
 
@@ -334,7 +345,7 @@ class SkyMapField(serializers.Field):
 class SkymapParams(FinkParamsSerializer):
     bayestar = SkyMapField(required=False, help_text="The sky map (FITS, gzipped or not; flat or multi-order).")
     event_name = OptionalText(required=False, help_text="A stored map's event name (none are stored yet).")
-    credible_level = serializers.FloatField(
+    credible_level = OptionalFloat(
         min_value=0.0, max_value=1.0, help_text="Credible level of the region searched, in (0, 1]."
     )
     n_day_before = OptionalFloat(default=1.0, min_value=0.0, max_value=7.0, help_text="Days before the event (≤ 7).")
@@ -377,7 +388,10 @@ def _read_table(data: bytes) -> Any:
         if data[:4] == b"PAR1":
             import pyarrow.parquet as pq
 
-            return pq.read_table(io.BytesIO(data)).to_pandas()
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            if parquet.metadata.num_rows > MAX_CATALOG_ROWS:  # said before reading the rows
+                raise serializers.ValidationError({"catalog": f"holds more than {MAX_CATALOG_ROWS} rows"})
+            return parquet.read().to_pandas()
         if head.startswith(b"<?xml") or head[:8].upper().startswith(b"<VOTABLE"):
             from astropy.io.votable import parse_single_table
 
@@ -385,6 +399,8 @@ def _read_table(data: bytes) -> Any:
                 warnings.simplefilter("ignore")
                 return parse_single_table(io.BytesIO(data)).to_table().to_pandas()
         return pd.read_csv(io.BytesIO(data), nrows=MAX_CATALOG_ROWS + 1, skipinitialspace=True)
+    except serializers.ValidationError:
+        raise
     except Exception as exc:  # noqa: BLE001 -- each reader has its own errors; all mean "not a catalogue"
         raise serializers.ValidationError(f"cannot read the catalogue (CSV, Parquet or VOTable): {exc}") from None
 
@@ -438,6 +454,7 @@ def read_catalog(data: bytes, header: list[str]) -> Catalog:
     return Catalog(frame.to_dict("records"), ra, dec, jd)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
 class CatalogField(serializers.Field):
     """``catalog``: a file (CSV, Parquet or VOTable) or CSV text; read once ``header`` is known."""
 
@@ -454,7 +471,7 @@ class XmatchParams(FinkParamsSerializer):
     header = serializers.CharField(
         default="ID,RA,Dec,Time", help_text="Names of its ID, RA, Dec and Time columns, in that order."
     )
-    radius = serializers.FloatField(
+    radius = OptionalFloat(
         default=1.5, min_value=0.0, max_value=MAX_CONE_RADIUS_ARCSEC, help_text="Match radius [arcsec]."
     )
     window = OptionalFloat(required=False, min_value=0.0, help_text="Days around each row's time (centred).")

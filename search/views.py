@@ -5,6 +5,7 @@ one selector is called, and the rows are shown as a sortable, paginated table wi
 same search on the REST API in each output format. Bad input and empty results get a page that
 says why and what to try: never an error page.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,7 @@ class Column:
 
     key: str
     label: str
-    kind: str = "text"  # text | number | object | date
+    kind: str = "text"  # text | number | object | date | band
 
 
 @dataclass
@@ -80,7 +81,7 @@ _ALERT_COLUMNS = [
     Column("objectId", "object", "object"),
     Column("lastdate", "alert date (UTC)", "date"),
     Column("classification", "classification"),
-    Column("band", "band"),
+    Column("band", "band", "band"),
     Column("magpsf", "mag", "number"),
     Column("ra", "RA [deg]", "number"),
     Column("dec", "Dec [deg]", "number"),
@@ -106,7 +107,9 @@ def search(request):
         return _nothing(request, text, str(exc), hints + _example_hints(), status=400)
     except StoreError as exc:
         logger.warning("search %r: store unavailable: %s", text, exc)
-        return _nothing(request, text, f"The alert store is unavailable ({exc}). Try again shortly.", [], status=503)
+        return _nothing(
+            request, text, f"The alert store is unavailable ({exc}). Try again shortly.", [], status=503
+        )
     if isinstance(found, str):  # a URL: one object matched
         return redirect(found)
     if not found.rows:
@@ -144,7 +147,10 @@ def _run(query: grammar.Query) -> Results | str:
         )
     if isinstance(query, grammar.ConeQuery):
         found = search_selectors.alerts_in_cone(
-            ra=query.ra, dec=query.dec, radius_arcsec=query.radius_arcsec, n=MAX_RESULTS,
+            ra=query.ra,
+            dec=query.dec,
+            radius_arcsec=query.radius_arcsec,
+            n=MAX_RESULTS,
             first_jd_min=query.after.jd if query.after else None,
             first_jd_max=query.before.jd if query.before else None,
         )
@@ -154,40 +160,61 @@ def _run(query: grammar.Query) -> Results | str:
             f"Objects within {_radius_text(query.radius_arcsec)} of RA {query.ra:.5f}, Dec {query.dec:+.5f}",
             [Column("separation", "distance [arcsec]", "number"), *_ALERT_COLUMNS],
             _alert_rows(found.rows),
-            found.truncated, found.limit, "conesearch", params,
+            found.truncated,
+            found.limit,
+            "conesearch",
+            params,
             note="The latest alert of each object, nearest first.",
         )
     if isinstance(query, grammar.ClassQuery):
         found = search_selectors.latest_alerts_of_class(
-            class_name=query.class_name, n=query.last,
+            class_name=query.class_name,
+            n=query.last,
             jd_min=query.after.jd if query.after else None,
             jd_max=query.before.jd if query.before else None,
         )
         params = {"class": query.class_name, "n": query.last}
         params.update(_dates(query, "startdate", "stopdate"))
         return Results(
-            f"The latest {query.last} alerts of class {query.class_name}",
-            _ALERT_COLUMNS, _alert_rows(found.rows), found.truncated, found.limit, "latests", params,
+            f"Latest alerts of class {query.class_name}"
+            + (f" (up to {query.last})" if query.last != grammar.DEFAULT_LAST else ""),
+            _ALERT_COLUMNS,
+            _alert_rows(found.rows),
+            found.truncated,
+            found.limit,
+            "latests",
+            params,
         )
     if isinstance(query, grammar.SsoQuery):
         found = search_selectors.alerts_of_asteroids(names=[query.name])
         return Results(
             f"Alerts of Solar System object {query.name}",
             [*_ALERT_COLUMNS, Column("ssnamenr", "MPC name")],
-            _alert_rows(found.rows), found.truncated, found.limit, "sso", {"n_or_d": query.name},
+            _alert_rows(found.rows),
+            found.truncated,
+            found.limit,
+            "sso",
+            {"n_or_d": query.name},
         )
     if isinstance(query, grammar.TrackletQuery):
         found = search_selectors.alerts_of_tracklets(prefix=query.prefix)
         return Results(
             f"Alerts of tracklets {query.prefix}…",
             [*_ALERT_COLUMNS, Column("tracklet", "tracklet")],
-            _alert_rows(found.rows), found.truncated, found.limit, "tracklet", {"id": query.prefix},
+            _alert_rows(found.rows),
+            found.truncated,
+            found.limit,
+            "tracklet",
+            {"id": query.prefix},
         )
     if isinstance(query, grammar.DateQuery):
         rows, truncated = alerts_between(jd_min=query.start.jd, jd_max=query.stop.jd, limit=MAX_RESULTS)
         return Results(
-            f"Alerts of {query.day.isoformat()} (UTC)", _ALERT_COLUMNS, _alert_rows(rows),
-            truncated, MAX_RESULTS if truncated else None,
+            f"Alerts of {query.day.isoformat()} (UTC)",
+            _ALERT_COLUMNS,
+            _alert_rows(rows),
+            truncated,
+            MAX_RESULTS if truncated else None,
             note="No API route lists a night's alerts: the download links are not offered.",
         )
     raise TypeError(f"unhandled query {query!r}")  # pragma: no cover - the grammar's types are closed
@@ -224,20 +251,22 @@ def _alert_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for index, row in enumerate(rows):
         separation = row.get("v:separation_degree")
-        out.append({
-            "objectId": row.get("i:objectId"),
-            "lastdate": (row.get("v:lastdate") or filled.get(index) or "")[:19],
-            "jd": row.get("i:jd"),
-            "classification": row.get("v:classification") or row.get("d:classification") or "",
-            "band": BANDS.get(row.get("i:fid"), ""),
-            "magpsf": _finite(row.get("i:magpsf")),
-            "ra": _finite(row.get("i:ra")),
-            "dec": _finite(row.get("i:dec")),
-            "ndethist": row.get("i:ndethist"),
-            "separation": None if separation is None else separation * 3600.0,
-            "ssnamenr": row.get("i:ssnamenr") or "",
-            "tracklet": row.get("d:tracklet") or "",
-        })
+        out.append(
+            {
+                "objectId": row.get("i:objectId"),
+                "lastdate": (row.get("v:lastdate") or filled.get(index) or "")[:19],
+                "jd": row.get("i:jd"),
+                "classification": row.get("v:classification") or row.get("d:classification") or "",
+                "band": BANDS.get(row.get("i:fid"), ""),
+                "magpsf": _finite(row.get("i:magpsf")),
+                "ra": _finite(row.get("i:ra")),
+                "dec": _finite(row.get("i:dec")),
+                "ndethist": row.get("i:ndethist"),
+                "separation": None if separation is None else separation * 3600.0,
+                "ssnamenr": row.get("i:ssnamenr") or "",
+                "tracklet": row.get("d:tracklet") or "",
+            }
+        )
     return out
 
 
@@ -281,29 +310,43 @@ def _results_page(request, text: str, query: grammar.Query, found: Results):
     for column in found.columns:
         active = column.key == sort
         direction = "asc" if active and descending else ("desc" if active else "asc")
-        headers.append({
-            "column": column,
-            "active": active,
-            "descending": active and descending,
-            "url": "?" + urlencode({"q": text, "sort": column.key, "dir": direction}),
-        })
-    page_base = "?" + urlencode({k: v for k, v in (("q", text), ("sort", sort), ("dir", request.GET.get("dir", ""))) if v})
+        headers.append(
+            {
+                "column": column,
+                "active": active,
+                "descending": active and descending,
+                "url": "?" + urlencode({"q": text, "sort": column.key, "dir": direction}),
+            }
+        )
+    page_base = "?" + urlencode(
+        {k: v for k, v in (("q", text), ("sort", sort), ("dir", request.GET.get("dir", ""))) if v}
+    )
     cells = [
-        [{"column": column, "value": row.get(column.key), "text": _cell_text(column, row.get(column.key))}
-         for column in found.columns]
+        [
+            {
+                "column": column,
+                "value": row.get(column.key),
+                "text": _cell_text(column, row.get(column.key)),
+            }
+            for column in found.columns
+        ]
         for row in page.object_list
     ]
-    return render(request, "search/results.html", {
-        "q": text,
-        "query": query,
-        "results": found,
-        "headers": headers,
-        "page": page,
-        "cells": cells,
-        "page_base": page_base,
-        "downloads": _downloads(found),
-        "count": len(found.rows),
-    })
+    return render(
+        request,
+        "search/results.html",
+        {
+            "q": text,
+            "query": query,
+            "results": found,
+            "headers": headers,
+            "page": page,
+            "cells": cells,
+            "page_base": page_base,
+            "downloads": _downloads(found),
+            "count": len(found.rows),
+        },
+    )
 
 
 _DECIMALS = {"ra": 5, "dec": 5, "magpsf": 2, "separation": 2}
@@ -321,15 +364,28 @@ def _downloads(found: Results) -> list[tuple[str, str]]:
     if not found.api_route:
         return []
     base = f"/api/v1/{found.api_route}"
-    return [(fmt, base + "?" + urlencode({**found.api_params, "output-format": fmt})) for fmt in DOWNLOAD_FORMATS]
+    return [
+        (fmt, base + "?" + urlencode({**found.api_params, "output-format": fmt}))
+        for fmt in DOWNLOAD_FORMATS
+    ]
 
 
-def _nothing(request, text: str, message: str, hints: list[str], *, status: int, results: Results | None = None):
-    hint_links = [(hint, "/search?" + urlencode({"q": hint})) for hint in dict.fromkeys(hints) if hint != text]
+def _nothing(
+    request, text: str, message: str, hints: list[str], *, status: int, results: Results | None = None
+):
+    """The page of a search that shows nothing: why, searches that may be meant, examples."""
+    examples = {example for example, _ in grammar.EXAMPLES}
+    suggestions = [hint for hint in dict.fromkeys(hints) if hint != text and hint not in examples]
     return render(
         request,
         "search/nothing.html",
-        {"q": text, "message": message, "hints": hint_links[:8], "results": results, "examples": grammar.EXAMPLES},
+        {
+            "q": text,
+            "message": message[:1].upper() + message[1:],
+            "suggestions": [(hint, "/search?" + urlencode({"q": hint})) for hint in suggestions[:6]],
+            "results": results,
+            "examples": grammar.EXAMPLES,
+        },
         status=status,
     )
 
@@ -352,15 +408,24 @@ def _why_empty(query: grammar.Query) -> tuple[str, list[str]]:
         )
     if isinstance(query, grammar.ClassQuery):
         hints = [f"class={query.class_name} last={query.last}"] if query.after or query.before else []
-        return (f"No alert of class {query.class_name}" + (" in that date window." if hints else "."), hints + _example_hints())
+        return (
+            f"No alert of class {query.class_name}" + (" in that date window." if hints else "."),
+            hints + _example_hints(),
+        )
     if isinstance(query, grammar.SsoQuery):
-        note = "" if query.name.isdigit() else (
-            " Asteroid names are resolved to numbers by the SsODNet service, which this portal does not call: "
-            "try the number or the designation."
+        note = (
+            ""
+            if query.name.isdigit()
+            else (
+                " Asteroid names are resolved to numbers by the SsODNet service, which this portal does not call: "
+                "try the number or the designation."
+            )
         )
         return f"No alert of Solar System object {query.name}.{note}", ["9016", "sso=8467", "sso=2005 XM12"]
     if isinstance(query, grammar.TrackletQuery):
-        return f"No tracklet starts with {query.prefix}.", [query.prefix[:13]] if len(query.prefix) > 13 else ["TRCK_20240115"]
+        return f"No tracklet starts with {query.prefix}.", [query.prefix[:13]] if len(
+            query.prefix
+        ) > 13 else ["TRCK_20240115"]
     if isinstance(query, grammar.DateQuery):
         return f"No alert on {query.day.isoformat()}.", _example_hints()
     return "Nothing found.", _example_hints()

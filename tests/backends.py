@@ -49,6 +49,6 @@ def store_settings(backend: str, tmp_path, prefix: str | None = None, port: int 
         "HBASE_HOST": HBASE_HOST,
         "HBASE_PORT": port or HBASE_PORT,
         "HBASE_TABLE_PREFIX": prefix or unique_prefix("s"),
-        "HBASE_TIMEOUT_MS": 5000,
+        "HBASE_TIMEOUT_MS": 30000,
         "HBASE_RETRIES": 1,
     }

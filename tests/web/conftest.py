@@ -4,13 +4,18 @@ The alerts are ingested once per session into a temporary embedded store; each t
 for ``portal_store`` gets it as the default store (what the views read), and the default store
 configured in settings comes back after the test.
 """
+
 from __future__ import annotations
 
 import pytest
 
 #: Folders of ../shared/data ingested for the page tests: an SLSN with ten alerts and cutouts,
 #: the classic Fink sample (SN Ia candidates, QSOs, an asteroid), asteroids with cutouts.
-WEB_FOLDERS = ("fink-parquet/slsn-2025", "fink-parquet/sample-124-20211122", "fink-parquet/sso-cutouts-20220804")
+WEB_FOLDERS = (
+    "fink-parquet/slsn-2025",
+    "fink-parquet/sample-124-20211122",
+    "fink-parquet/sso-cutouts-20220804",
+)
 #: An object of WEB_FOLDERS with alerts in g and r, upper limits and cutouts.
 OBJECT_ID = "ZTF25abixhdc"
 

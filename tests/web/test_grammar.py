@@ -1,4 +1,5 @@
 """The search bar's grammar (search/grammar.py): each kind of search, and clear errors."""
+
 from __future__ import annotations
 
 import math

@@ -1,0 +1,210 @@
+"""The pages in headless Chromium (Playwright driving the system's /usr/bin/chromium).
+
+Each test saves a screenshot under ``test-artifacts/screenshots/`` (git-ignored; CI prints the
+folder). Without Chromium the tests are skipped with a message, except under CI where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from .conftest import OBJECT_ID
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _unavailable(message: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
+    # Playwright's sync API runs an event loop in this thread: let Django's checks allow the
+    # test's own (DB-free) calls around it.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, portal_store):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.errors = errors
+    yield tab
+    context.close()
+
+
+def shoot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def cutout_widths(page) -> list[int]:
+    return page.eval_on_selector_all("img.cutout", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+
+
+def wait_for_cutouts_of(page, candid: str) -> None:
+    page.wait_for_function(
+        "c => [...document.querySelectorAll('img.cutout')]"
+        ".every(i => i.src.includes('candid=' + c) && i.complete && i.naturalWidth > 0)",
+        arg=candid,
+        timeout=20_000,
+    )
+
+
+def test_home_page(page):
+    page.goto("/")
+    assert page.locator("form.searchbar input[name=q]").is_visible()
+    assert page.locator(".counts [data-table=ztf]").count() == 1
+    shoot(page, "home")
+
+
+def test_search_by_id_opens_the_object_page(page):
+    page.goto("/")
+    page.fill("form.searchbar input[name=q]", OBJECT_ID)
+    page.press("form.searchbar input[name=q]", "Enter")
+    page.wait_for_url(f"**/{OBJECT_ID}")
+    assert page.locator("h1 .oid").inner_text() == OBJECT_ID
+
+    # The light curve: a Dash app in an iframe, drawn with points.
+    frame = page.wait_for_selector("#lightcurve-frame").content_frame()
+    frame.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)
+    plotted = frame.evaluate(
+        "() => document.querySelector('.js-plotly-plot').data.reduce((n, t) => n + t.x.length, 0)"
+    )
+    assert plotted > 10  # 10 alerts and the upper limits
+    assert frame.locator(".js-plotly-plot .scatterlayer .point").count() == plotted
+
+    # The three cutouts of the latest alert, as images from the cutouts API route.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.cutout')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=20_000,
+    )
+    assert len(cutout_widths(page)) == 3 and all(w > 0 for w in cutout_widths(page))
+
+    # The lazily loaded panels.
+    page.wait_for_selector("#alerts[data-loaded=true] tr[data-candid]", timeout=20_000)
+    page.wait_for_selector("#details[data-loaded=true] [data-count=valid]")
+    assert page.locator("#details [data-count=valid]").inner_text() == "10"
+    assert page.locator("#alerts tr[data-candid]").count() == 10
+    shoot(page, "object")
+
+    # The stamps of an older alert, from the alert table.
+    oldest = page.locator("#alerts tr[data-candid]").last
+    candid = oldest.get_attribute("data-candid")
+    oldest.locator("button.show-cutouts").click()
+    wait_for_cutouts_of(page, candid)
+    assert candid in page.locator("#cutout-caption").inner_text()
+
+    # A click on an alert of the light curve shows its stamps too (the app posts a message).
+    first_alert = frame.locator(".scatterlayer .trace").first.locator(".point").first
+    first_alert.scroll_into_view_if_needed()
+    box = first_alert.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        "c => !document.getElementById('cutout-caption').textContent.includes(c)", arg=candid
+    )
+    clicked = page.locator("#cutout-caption").inner_text().split()[1]
+    assert clicked.isdigit()
+    wait_for_cutouts_of(page, clicked)
+
+    # Flux, with the bad-quality points.
+    frame.locator("label", has_text="bad-quality points").click()
+    frame.locator("label", has_text="flux").click()
+    frame.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').layout.yaxis.title.text.includes('flux')"
+    )
+    frame.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').data.some(t => t.name.includes('bad quality'))"
+    )
+    assert frame.locator(".js-plotly-plot .scatterlayer .point").count() > 10
+    page.wait_for_timeout(500)  # let the redrawn plot settle for the screenshot
+    shoot(page, "object-flux")
+    assert page.errors == []
+
+
+def test_cone_search_url_lists_the_right_objects(page, portal_store):
+    import numpy as np
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from alerts.tables import ObjectSummary
+
+    # The right answer, from every object's position (a full scan: the test store is small).
+    with portal_store[ObjectSummary].scan(start=b"\x00", columns=["i:ra", "i:dec"]) as scan:
+        objects = [(row.key, row["i:ra"], row["i:dec"]) for row in scan]
+    positions = SkyCoord([o[1] for o in objects] * u.deg, [o[2] for o in objects] * u.deg)
+    centre = positions[[o[0] for o in objects].index(OBJECT_ID)]
+    inside = np.flatnonzero(positions.separation(centre).deg < 4.0)
+    expected = {objects[i][0] for i in inside}
+    assert OBJECT_ID in expected and len(expected) > 1  # other 2025 SLSNe lie within 4 degrees
+    page.goto("/search?" + urlencode({"q": f"{centre.ra.deg:.6f} {centre.dec.deg:+.6f} r=4d"}))
+    listed = page.eval_on_selector_all(
+        "table.results td.object a", "links => links.map(a => a.textContent.trim())"
+    )
+    assert set(listed) == expected
+    assert listed[0] == OBJECT_ID  # nearest first
+    downloads = page.eval_on_selector_all(".downloads a", "links => links.map(a => a.getAttribute('href'))")
+    assert any("output-format=votable" in href for href in downloads)
+    shoot(page, "search-cone")
+    page.locator("table.results th a", has_text="mag").click()
+    page.wait_for_url("**sort=magpsf**")
+
+
+def test_nothing_found_and_unknown_object_pages(page):
+    page.goto("/search?" + urlencode({"q": "class=Supernva"}))
+    assert page.locator("ul.hints a", has_text="class=Supernova").count() == 1
+    shoot(page, "search-nothing")
+    response = page.goto("/ZTF25abixhdd")
+    assert response.status == 404
+    assert page.locator("ul.hints a", has_text=OBJECT_ID).count() == 1
+    shoot(page, "object-not-found")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "row_link"),
+    [
+        ("search-class", "class=SN candidate last=20", None),
+        ("search-prefix", "ZTF21", "ZTF21acqdcyb"),
+        ("search-asteroid", "sso=19205", None),
+    ],
+)
+def test_other_searches_list_rows(page, name, text, row_link):
+    page.goto("/search?" + urlencode({"q": text}))
+    rows = page.locator("table.results tbody tr")
+    assert rows.count() > 0
+    if row_link:
+        assert page.locator("table.results td.object a", has_text=row_link).count() == 1
+    shoot(page, name)
