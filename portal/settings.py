@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
     # Token first: its header makes DRF answer 401 + "WWW-Authenticate: Token" (not 403) to a
     # request without credentials. Sessions serve the portal's own pages.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",  # named, hashed tokens (profile page)
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -10,8 +10,16 @@ import pytest
 
 from alerts.ingest import expand_paths, ingest_paths
 from alerts.selectors import search as s
-from alerts.tables import ALL_TABLES, ANOMALY_OFFSET, SKY_ORDER, AnomalyIndex, SkyIndex, TimeIndex
-from store import Store
+from alerts.tables import (
+    ALL_TABLES,
+    ANOMALY_OFFSET,
+    SKY_ORDER,
+    AnomalyIndex,
+    SkyIndex,
+    TimeIndex,
+)
+from store import SchemaRow, Store
+from tests.api.conftest import INGESTED_FOLDERS, ingested_store_settings  # noqa: F401 -- shared fixture
 from tests.backends import require_hbase, store_settings, unique_prefix
 
 # Enough files for every search: SN candidates and SIMBAD classes (2021 sample), tracklets, RR
@@ -28,25 +36,45 @@ FILES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase)])
-def store(request, tmp_path_factory, data_dir):
-    """The files above ingested into a fresh store of each backend (dropped afterwards)."""
-    if request.param == "hbase":
-        require_hbase()
-        settings = store_settings("hbase", None, prefix=unique_prefix("ss"))
-    else:
-        settings = store_settings("embedded", tmp_path_factory.mktemp("search"))
-    store = Store.from_settings(settings)
-    store.create(*ALL_TABLES)
-    files, missing = expand_paths([str(data_dir / f) for f in FILES])
-    assert not missing
-    report = ingest_paths(files, store=store)
-    assert not report.errors
-    yield store
-    try:
-        store.drop(*ALL_TABLES)
-    finally:
-        store.close()
+if set(FILES) <= set(INGESTED_FOLDERS):
+
+    @pytest.fixture(scope="session")
+    def search_store_settings(ingested_store_settings):
+        """The shared ingested store (tests/api/conftest.py) holds every file these tests read."""
+        return ingested_store_settings
+
+else:
+
+    @pytest.fixture(scope="module", params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase)])
+    def search_store_settings(request, tmp_path_factory, data_dir):
+        """FILES ingested into a fresh store of each backend (dropped afterwards); its settings."""
+        if request.param == "hbase":
+            require_hbase()
+            settings = store_settings("hbase", None, prefix=unique_prefix("ss"))
+            # Creating and dropping tables takes HBase seconds each on a busy machine.
+            settings["HBASE_TIMEOUT_MS"] = 60_000
+        else:
+            settings = store_settings("embedded", tmp_path_factory.mktemp("search"))
+        built = Store.from_settings(settings)
+        built.create(*ALL_TABLES)
+        files, missing = expand_paths([str(data_dir / f) for f in FILES])
+        assert not missing
+        assert not ingest_paths(files, store=built).errors
+        built.close()
+        yield settings
+        built = Store.from_settings(settings)
+        try:
+            built.drop(*ALL_TABLES, SchemaRow)  # the schema table too: HBase tables outlive the run
+        finally:
+            built.close()
+
+
+@pytest.fixture(scope="module")
+def store(search_store_settings):
+    """The ingested store, passed to the selectors explicitly."""
+    opened = Store.from_settings(search_store_settings)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +123,16 @@ def test_credible_region_ranks_pixels_by_density():
     assert two.ranges.tolist() == [[7 * 4**15, 8 * 4**15], [20 * 4**15, 21 * 4**15]]
     assert two.area_deg2 == pytest.approx(2 * 41252.96 / 48, rel=1e-4)
     assert two.contains(np.array([7 * 4**15, 8 * 4**15 - 1, 8 * 4**15, 0])).tolist() == [True, True, False, False]
+
+
+def test_credible_region_orders_from_uniq_exactly():
+    # The last pixel of order 29 (where a floating log2 would round to order 30), and order 0.
+    last = 16 * 4**29 - 1
+    region = s.credible_region(uniq=np.array([last, 4]), probability_density=np.array([1.0, 0.0]), credible_level=0.5)
+    npix16 = 12 * 4**16
+    assert region.ranges.tolist() == [[npix16 - 1, npix16]]
+    with pytest.raises(s.SearchError):
+        s.credible_region(uniq=np.array([3]), probability_density=np.array([1.0]), credible_level=0.5)
 
 
 def test_tracklet_prefix():
@@ -332,3 +370,14 @@ def test_catalog_cross_match(store, sky_rows):
         rows=rows[:1], ra=ra[:1], dec=dec[:1], jd=[picked[0]["i:jd"] + 0.2], window_days=1, store=store
     )
     assert picked[0]["i:objectId"] in {r["i:objectId"] for r in near.rows}
+
+
+def test_index_only_answers_equal_alert_row_answers(store):
+    """Columns the index rows hold are answered from them: the values must be the alert rows'."""
+    narrow = ["i:objectId", "i:jd", "i:candid", "i:ra", "i:dec", "v:classification", "v:lastdate", "v:lapse"]
+    full = s.latest_alerts_of_class(class_name="SN candidate", n=20, store=store)
+    fast = s.latest_alerts_of_class(class_name="SN candidate", n=20, columns=narrow, store=store)
+    assert fast.rows == [{c: row[c] for c in narrow} for row in full.rows]
+    tracklets = s.alerts_of_tracklets(prefix="TRCK_2024", columns=["i:objectId", "d:tracklet"], store=store)
+    every = s.alerts_of_tracklets(prefix="TRCK_2024", store=store)
+    assert tracklets.rows == [{"i:objectId": r["i:objectId"], "d:tracklet": r["d:tracklet"]} for r in every.rows]

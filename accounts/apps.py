@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Sign-up and login, profile, API tokens, annotations pages, watchlists, saved searches."""
+
+    name = "accounts"
+    verbose_name = "Accounts and user data"
