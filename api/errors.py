@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -61,6 +62,13 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
             response["Retry-After"] = str(int(exc.wait))
         return response
 
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body(
+                "request body too large: send big inputs (catalogues, sky maps) as a multipart file upload"
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, StoreUnavailable):
         return Response(
             error_body(f"the alert store is unavailable: {exc}"),

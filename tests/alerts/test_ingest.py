@@ -29,7 +29,7 @@ from alerts.tables import (
     SsoLightcurve,
     UpperLimit,
 )
-from store import Store
+from store import SchemaRow, Store
 from tests.backends import require_hbase, store_settings, unique_prefix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def full_store(request, data_dir, tmp_path_factory):
     store.report = report
     yield store
     if request.param == "hbase":
-        store.drop(*ALL_TABLES)
+        store.drop(*ALL_TABLES, SchemaRow)
     store.close()
 
 
@@ -214,7 +214,7 @@ def test_reingest_changes_nothing_on_hbase(data_dir):
         assert dump(store) == first
         assert len(first["ztf"]) == 124
     finally:
-        store.drop(*ALL_TABLES)
+        store.drop(*ALL_TABLES, SchemaRow)
 
 
 def _ingest_cmd(env, *paths):
@@ -290,7 +290,7 @@ def test_two_ingest_processes_at_once_on_hbase(data_dir):
             assert p.returncode == 0, err.decode()
         assert sum(1 for _ in store[Alert].scan(start=b"\x00", columns=["i:jd"])) == 124 + 55 + 31
     finally:
-        store.drop(*ALL_TABLES)
+        store.drop(*ALL_TABLES, SchemaRow)
 
 
 def _bad_files(tmp_path: Path, data_dir: Path) -> dict[str, Path]:

@@ -30,6 +30,10 @@ INGESTED_FOLDERS = (
     "fink-parquet/sample-124-20211122",
     "fink-parquet/sso-varstars-20240115",
     "fink-parquet/slsn-2025",
+    "fink-parquet/full-schema-2025",
+    "fink-parquet/sso-8467-2025",
+    "sso/asteroid-9016-202106",
+    "sso/fink-fat-candidates",
 )
 
 # Built stores by backend, shared by every place the fixture is imported (tests/alerts imports
@@ -68,7 +72,7 @@ def _acquire(backend: str, data_dir: Path, tmp_path_factory) -> dict:
 def _drop(built: store.Store, backend: str) -> None:
     try:
         if backend == "hbase":
-            built.drop(*ALL_TABLES)
+            built.drop(*ALL_TABLES, store.SchemaRow)
     finally:
         built.close()
 

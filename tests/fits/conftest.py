@@ -19,7 +19,8 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -113,7 +114,8 @@ def database_url(settings_dict: dict) -> str:
     """A ``DATABASE_URL`` (django-environ) naming the database of ``settings_dict``."""
     engine = settings_dict["ENGINE"]
     if engine.endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
+        timeout = (settings_dict.get("OPTIONS") or {}).get("timeout", 30)
+        return f"sqlite:///{settings_dict['NAME']}?timeout={timeout}"
     scheme = "postgres" if "postgresql" in engine else engine.rsplit(".", 1)[-1]
     user = quote(settings_dict.get("USER") or "")
     password = quote(settings_dict.get("PASSWORD") or "")
@@ -134,22 +136,22 @@ class WorkerProcess:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     starts: int = 0
-    logs: list = field(default_factory=list)
 
     def start(self, timeout: float = 60) -> None:
         self.starts += 1
         self.log_path = self.log_dir / f"worker-{self.starts}.log"
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "portal", "worker",
-                "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                f"--hostname=fits-test-{self.starts}@%h",
-            ],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "portal", "worker",
+                    "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
+                    "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    f"--hostname=fits-test-{self.starts}@%h",
+                ],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                # The test process starts no threads before this: preexec_fn is safe here.
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -168,7 +170,7 @@ class WorkerProcess:
     def pool_children(self) -> list[int]:
         """Pids of the prefork pool processes (children of the main worker process)."""
         out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True, check=False
         ).stdout
         return [int(pid) for pid in out.split()]
 
@@ -186,13 +188,23 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _use_broker(url: str | None, transport_options: dict) -> None:
-    """Point this process's Celery app (the producer) at another broker."""
+def _use_broker(url: str | None, transport_options: dict, queue: str) -> None:
+    """Point this process's Celery app (the producer) at another broker and queue."""
     from portal.celery import app
 
     app.close()  # drop pooled connections to the previous broker
     app.conf.broker_url = url
     app.conf.broker_transport_options = transport_options
+    app.conf.task_default_queue = queue
+
+
+def _die_with_parent() -> None:
+    """In the worker, before exec: get SIGKILLed if the test process dies (an interrupted run must
+    not leave a worker consuming the next run's messages)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @pytest.fixture(scope="package")
@@ -203,7 +215,8 @@ def fit_worker(fit_store, django_db_setup, tmp_path_factory):
     import redis
     from django.conf import settings
 
-    redis.Redis.from_url(REDIS_URL).flushdb()  # messages left by an earlier, interrupted run
+    # A queue of this run only: other runs (other checkouts, an interrupted run) may share Redis.
+    queue = f"fits-test-{uuid.uuid4().hex[:8]}"
     var_dir = tmp_path_factory.mktemp("fits-var")
     env = {
         **os.environ,
@@ -213,6 +226,7 @@ def fit_worker(fit_store, django_db_setup, tmp_path_factory):
         "STORE_PATH": str(fit_store),
         "DATABASE_URL": database_url(django_db_setup),
         "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
         "CELERY_RESULT_BACKEND": f"file://{var_dir / 'results'}",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "FITS_SOFT_TIME_LIMIT": str(SOFT_TIME_LIMIT),
@@ -220,10 +234,15 @@ def fit_worker(fit_store, django_db_setup, tmp_path_factory):
         "FITS_MAX_ATTEMPTS": "2",
         "LOG_LEVEL": "INFO",
     }
-    previous = (settings.CELERY_BROKER_URL, dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS))
-    _use_broker(REDIS_URL, {"visibility_timeout": VISIBILITY_TIMEOUT})
+    previous = (
+        settings.CELERY_BROKER_URL,
+        dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    _use_broker(REDIS_URL, {"visibility_timeout": VISIBILITY_TIMEOUT}, queue)
     worker = WorkerProcess(env=env, log_dir=var_dir)
     worker.start()
     yield worker
     worker.stop()
     _use_broker(*previous)
+    redis.Redis.from_url(REDIS_URL).delete(queue)

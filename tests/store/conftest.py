@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from store import Bool, Bytes, Field, Float, Int, RowKey, Store, Str, Struct, Table
+from store import Bool, Bytes, Field, Float, Int, RowKey, SchemaRow, Store, Str, Struct, Table
 from tests.backends import require_hbase, store_settings, unique_prefix
 
 
@@ -51,7 +51,7 @@ def backend_store(request, tmp_path_factory):
     store.create(*TABLES)
     yield store
     try:
-        store.drop(*TABLES)
+        store.drop(*TABLES, SchemaRow)
     finally:
         store.close()
 
