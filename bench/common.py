@@ -192,11 +192,17 @@ class Result:
             "operation": self.operation,
             "backend": self.backend,
             "samples": len(self.adapter),
+            "adapter_p10_ns": percentile(self.adapter, 10),
             "adapter_p50_ns": self.adapter_p50,
             "adapter_p95_ns": self.adapter_p95,
+            "floor_p10_ns": percentile(self.floor, 10),
             "floor_p50_ns": self.floor_p50,
             "floor_p95_ns": self.floor_p95,
             "ratio_p50": self.ratio,
+            # p10 is steadier than p50 when other jobs preempt about half the samples
+            "ratio_p10": percentile(self.adapter, 10) / percentile(self.floor, 10)
+            if self.floor
+            else None,
             "target": self.target,
             "ok": self.ok,
             "note": self.note,

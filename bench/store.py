@@ -523,8 +523,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--rows",
         type=int,
-        default=10_000,
-        help="rows in the table, including the 10- and 1,500-row objects (default 10000)",
+        default=5_000,
+        help="rows in the table, including the 10- and 1,500-row objects (default 5000)",
     )
     parser.add_argument(
         "--repeat",
@@ -587,7 +587,7 @@ def main(argv=None) -> int:
     )
     notes = [
         (
-            f"{args.rows:,} rows ({len(fields)} typed columns + prv_candidates, ~15 kB each) over "
+            f"{args.rows:,} rows (objectId, {len(fields) - 2} candidate columns and prv_candidates; ~15 kB each) over "
             f"{len(plan):,} objects; samples: {args.repeat} for the 1,500-row scan and the writes, "
             f"{CHEAP_FACTOR * args.repeat} for point reads and 10-row scans."
         ),
