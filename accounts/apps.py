@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = "Accounts and user data"
+
+    def ready(self) -> None:
+        from . import schema  # noqa: F401 -- registers the OpenAPI description of API tokens

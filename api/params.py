@@ -237,7 +237,15 @@ class _AngleField(BlankIsMissing, serializers.Field):
         return float(value)
 
 
-@extend_schema_field({"type": "string", "example": "193.822 or 12:55:17.218"})
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 360, "description": "degrees"},
+            {"type": "string", "description": "degrees, hh:mm:ss, hh mm ss, 12h55m17.218s or 193d49m18.267s"},
+        ],
+        "example": "217.7967",
+    }
+)
 class RightAscensionField(_AngleField):
     """Right ascension: degrees (``193.822``), ``hh:mm:ss``, ``hh mm ss``, ``12h55m17.218s``,
     or ``193d49m18.267s``; validated to [0, 360] degrees."""
@@ -247,7 +255,15 @@ class RightAscensionField(_AngleField):
     examples = "degrees, hh:mm:ss, hh mm ss, 12h55m17.218s or 193d49m18.267s"
 
 
-@extend_schema_field({"type": "string", "example": "-5.5 or -05:30:00"})
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "number", "minimum": -90, "maximum": 90, "description": "degrees"},
+            {"type": "string", "description": "degrees, dd:mm:ss, dd mm ss or +12d30m00s"},
+        ],
+        "example": "23.2191",
+    }
+)
 class DeclinationField(_AngleField):
     """Declination: degrees (``-5.2``), ``dd:mm:ss``, ``dd mm ss`` or ``-05d12m00s``;
     validated to [-90, 90] degrees."""
@@ -257,7 +273,15 @@ class DeclinationField(_AngleField):
     examples = "degrees, dd:mm:ss, dd mm ss or +12d30m00s"
 
 
-@extend_schema_field({"type": "string", "example": "2021-10-13 10:30:00 or 59500.4375"})
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "description": "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or ISO 8601 (UTC unless a zone is given)"},
+            {"type": "number", "minimum": 0, "description": "an MJD, or a JD (above 2 400 000)"},
+        ],
+        "example": "2021-11-22 12:00:00",
+    }
+)
 class FinkDateField(BlankIsMissing, serializers.Field):
     """A UTC date: ``YYYY-MM-DD``, ``YYYY-MM-DD hh:mm:ss``, ISO 8601, or an MJD / JD number.
 

@@ -104,7 +104,9 @@ class CSVRenderer(TabularRenderer):
     def render_table(self, result: TableResult) -> bytes:
         table = _text_for_nested(result.arrow())
         if table.num_columns == 0:
-            return b""
+            # No rows and no known columns: one empty line (as pandas writes it). An empty body
+            # would lose its Content-Type: DRF drops the header of an empty response.
+            return b"\n"
         sink = io.BytesIO()
         pa_csv.write_csv(table, sink)
         return sink.getvalue()

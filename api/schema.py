@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from .params import FinkParamsSerializer
 from .renderers import (
     LIMIT_HEADER,
     TRUNCATED_HEADER,
@@ -64,6 +65,14 @@ ERROR_RESPONSES = {
     (400, JSONRenderer.media_type): OpenApiResponse(
         ErrorSerializer, description="A parameter is missing or wrong."
     ),
+    (401, JSONRenderer.media_type): OpenApiResponse(
+        ErrorSerializer, description="The `Authorization` header holds no valid token."
+    ),
+    (413, JSONRenderer.media_type): OpenApiResponse(
+        ErrorSerializer,
+        description="The request body is larger than the server accepts: send big inputs as a "
+        "multipart file upload.",
+    ),
     (429, JSONRenderer.media_type): OpenApiResponse(
         ErrorSerializer, description="Too many requests for the client's tier."
     ),
@@ -81,7 +90,9 @@ class FinkAutoSchema(AutoSchema):
         serializer = getattr(self.view, "input_serializer", None)
         if serializer is not None and self.method == "GET":
             parameters.append(serializer)  # exploded into one query parameter per field
-        return parameters + TRUNCATION_HEADERS
+        if self.method in getattr(self.view, "row_methods", ("GET", "POST")):
+            parameters += [*getattr(self.view, "response_headers", []), *TRUNCATION_HEADERS]
+        return parameters
 
     def get_request_serializer(self) -> Any:
         if self.method == "POST":
@@ -99,6 +110,13 @@ class FinkAutoSchema(AutoSchema):
             (200, VOTableRenderer.media_type): OpenApiResponse(OpenApiTypes.STR, description=described),
             **ERROR_RESPONSES,
         }
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if isinstance(serializer, FinkParamsSerializer) and not vars(type(serializer)).get("__doc__"):
+            # Not the base class's docstring (how parameters are parsed, for developers).
+            schema["description"] = "The route's parameters (the same as its GET query parameters)."
+        return schema
 
     def get_operation_id(self) -> str:
         # objects_get / objects_post rather than spectacular's objects_retrieve / objects_create:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.http import HttpResponseBase
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -57,6 +57,11 @@ class FinkView(APIView):
         a :class:`api.params.FinkParamsSerializer` subclass (None: the route takes no parameter);
     ``output_serializer``
         optional, only to describe the JSON rows in the OpenAPI schema;
+    ``row_methods``
+        the methods answering rows (default GET and POST): the others describe their answer
+        (one JSON object, a file) with ``@extend_schema``;
+    ``response_headers``
+        ``OpenApiParameter`` headers the view adds to its rows, for the OpenAPI schema;
     and implement :meth:`perform`.
 
     GET reads the query string; POST reads the query string then the body (JSON object, form or
@@ -65,6 +70,8 @@ class FinkView(APIView):
 
     input_serializer: type[serializers.Serializer] | None = None
     output_serializer: type[serializers.Serializer] | None = None
+    row_methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
+    response_headers: ClassVar[list[OpenApiParameter]] = []
 
     # JSON first: errors and non-tabular answers are JSON whatever output-format says.
     renderer_classes: ClassVar[list[type]] = list(TABULAR_RENDERERS.values())

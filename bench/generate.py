@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import shutil
 import sys
 import time
@@ -37,8 +39,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: alerts.datadir must be importable
+    sys.path.insert(0, str(ROOT))
+
+from alerts.datadir import find_data_dir
+
 DATA_DIR = ROOT / "bench" / "data"
-DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "fink-parquet"
+DEFAULT_SOURCE = (find_data_dir() or ROOT.parent / "shared" / "data") / "fink-parquet"
 PART_SIZE = 10_000
 CANDID_STEP = 10**12  # candid shift per copy
 
@@ -261,9 +268,29 @@ def write_avro(table: pa.Table, path: Path, codec: str = "null") -> None:
 
 
 # -- the run -------------------------------------------------------------------------------------
+_JOB: dict = {}  # what forked part writers need (set before the pool forks)
+
+
+def _write_part(task: tuple[int, int, int]) -> dict:
+    """Make and write one part: alerts [start, stop) of group ``g``'s share of the sequence."""
+    g, start, stop = task
+    job = _JOB
+    rows, copy = job["rows"][g][start:stop], job["copy"][g][start:stop]
+    table = make_part(job["groups"][g], rows, copy, job["copies"], job["object_index"], job["cutouts"])
+    name = f"part-{job['first_part'][g] + start // job['part_size']:05d}-g{g:02d}"
+    out = job["out"]
+    pq.write_table(table, out / "parquet" / f"{name}.snappy.parquet", compression="snappy",
+                   use_dictionary=False)  # unique alerts: copies must not share dictionary pages
+    entry = {"file": f"{name}.snappy.parquet", "alerts": table.num_rows, "group": g}
+    if job["avro"]:
+        write_avro(table, out / "avro" / f"{name}.avro")
+        entry["avro"] = f"{name}.avro"
+    return entry
+
+
 def generate(n: int, out: Path, *, seed: int = 1, source: Path = DEFAULT_SOURCE,
              part_size: int = PART_SIZE, cutouts: bool = True, avro: bool = False,
-             log=print) -> dict:
+             jobs: int = 1, log=print) -> dict:
     """Write ``n`` alerts into ``out`` (replacing what was there); return the manifest."""
     started = time.perf_counter()
     groups = source_groups(source)
@@ -285,23 +312,28 @@ def generate(n: int, out: Path, *, seed: int = 1, source: Path = DEFAULT_SOURCE,
     (out / "parquet").mkdir(parents=True, exist_ok=True)
     if avro:
         (out / "avro").mkdir(parents=True, exist_ok=True)
-    parts, part_number = [], 0
-    for g, group in enumerate(groups):
+    rows, copy, first_part, tasks = [], [], [], []
+    for g in range(len(groups)):
         mine = (position >= first_row[g]) & (position < first_row[g + 1])
-        rows, copy = position[mine] - first_row[g], copy_of[mine]
-        for start in range(0, len(rows), part_size):
-            table = make_part(group, rows[start:start + part_size], copy[start:start + part_size],
-                              copies, object_index, cutouts)
-            name = f"part-{part_number:05d}-g{g:02d}"
-            pq.write_table(table, out / "parquet" / f"{name}.snappy.parquet", compression="snappy",
-                           use_dictionary=False)
-            entry = {"file": f"{name}.snappy.parquet", "alerts": table.num_rows, "group": g}
-            if avro:
-                write_avro(table, out / "avro" / f"{name}.avro")
-                entry["avro"] = f"{name}.avro"
-            parts.append(entry)
-            part_number += 1
-            log(f"  {name}: {table.num_rows} alerts ({time.perf_counter() - started:.0f} s)")
+        rows.append(position[mine] - first_row[g])
+        copy.append(copy_of[mine])
+        first_part.append(len(tasks))
+        tasks += [(g, start, start + part_size) for start in range(0, int(mine.sum()), part_size)]
+    _JOB.update(groups=groups, rows=rows, copy=copy, first_part=first_part, copies=copies,
+                object_index=object_index, cutouts=cutouts, avro=avro, out=out, part_size=part_size)
+    parts = []
+    try:
+        if jobs > 1:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for entry in pool.imap(_write_part, tasks):
+                    parts.append(entry)
+                    log(f"  {entry['file']}: {entry['alerts']} alerts ({time.perf_counter() - started:.0f} s)")
+        else:
+            for task in tasks:
+                parts.append(entry := _write_part(task))
+                log(f"  {entry['file']}: {entry['alerts']} alerts ({time.perf_counter() - started:.0f} s)")
+    finally:
+        _JOB.clear()
     manifest = {
         "alerts": n,
         "seed": seed,
@@ -330,10 +362,12 @@ def main(argv=None) -> int:
     parser.add_argument("--part-size", type=int, default=PART_SIZE)
     parser.add_argument("--avro", action="store_true", help="also write the alerts as Avro")
     parser.add_argument("--no-cutouts", action="store_true", help="write cutouts as nulls")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes writing parts (default: one per core)")
     args = parser.parse_args(argv)
     out = args.out or DATA_DIR / str(args.n)
     manifest = generate(args.n, out, seed=args.seed, source=args.source, part_size=args.part_size,
-                        cutouts=not args.no_cutouts, avro=args.avro)
+                        cutouts=not args.no_cutouts, avro=args.avro, jobs=args.jobs)
     print(f"{manifest['alerts']} alerts in {len(manifest['parts'])} parts, "
           f"{manifest['bytes_parquet'] / 1e6:.0f} MB Parquet"
           + (f", {manifest['bytes_avro'] / 1e6:.0f} MB Avro" if args.avro else "")

@@ -11,7 +11,7 @@ import json
 from typing import Any, ClassVar
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.params import FinkBooleanField
-from api.renderers import JSONRenderer, LIMIT_HEADER, TRUNCATED_HEADER
+from api.renderers import LIMIT_HEADER, TRUNCATED_HEADER, JSONRenderer
 from api.schema import ERROR_RESPONSES, ErrorSerializer
 from api.views import FirstRendererNegotiation
 
@@ -68,6 +68,7 @@ class FitJobCreatedOut(FitJobDetailOut):
         fields = (*FitJobDetailOut.Meta.fields, "reused")
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True, "example": {"period_max": 2}})
 class JSONObjectField(serializers.Field):
     """A JSON object, sent as one (JSON body) or as its text (form, query string)."""
 

@@ -4,7 +4,7 @@ A job goes queued → running → done | failed and never stays running: a worke
 mid-fit has its message redelivered (the task is ``acks_late``) and the next attempt either
 runs the fit again or, past ``FITS_MAX_ATTEMPTS``, fails it; ``manage.py fits_reap`` fails or
 requeues jobs left running past the hard time limit when no redelivery comes (a broker
-without redelivery, a lost message).
+without redelivery, a lost message), and sends again jobs queued for long (a lost message).
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class FitJob(models.Model):
     error = models.TextField(blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
     task_id = models.CharField(max_length=64, blank=True, default="", help_text="Celery id of the last enqueue")
+    enqueued = models.DateTimeField(null=True, blank=True, help_text="when the job was last sent to the workers")
 
     objects = FitJobQuerySet.as_manager()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -102,19 +103,20 @@ def fit_job_create(
     validated = fit_parameters_validate(kind=kind, parameters=parameters)
     digest = params_hash(kind=kind, parameters=validated)
     if not force:
+        same = FitJob.objects.same_fit(object_id=object_id, kind=kind, params_hash=digest)
+        # The latest result, else a run already under way.
         kept = (
-            FitJob.objects.same_fit(object_id=object_id, kind=kind, params_hash=digest)
-            .filter(status__in=(Status.DONE, *FitJob.ACTIVE))
-            .order_by("-finished", "-created")
-            .first()
+            same.filter(status=Status.DONE).order_by("-finished", "-id").first()
+            or same.filter(status__in=FitJob.ACTIVE).order_by("-id").first()
         )
         if kept is not None:
             kept.reused = True
             return kept
     if not lightcurve_exists(object_id=object_id, kind=kind):
         raise NoLightCurve(f"no light curve of {object_id} in the store for a {kind} fit")
+    requested_by = user if user is not None and user.is_authenticated else None
     job = FitJob.objects.create(
-        object_id=object_id, kind=kind, parameters=validated, params_hash=digest, requested_by=user
+        object_id=object_id, kind=kind, parameters=validated, params_hash=digest, requested_by=requested_by
     )
     fit_job_enqueue(job=job)
     job.reused = False
@@ -132,13 +134,15 @@ def fit_job_enqueue(*, job: FitJob) -> None:
         from .tasks import run_fit
 
         try:
-            task = run_fit.apply_async(args=[job.pk])
+            # The task id was saved with the job: nothing is written after the send, when the
+            # worker may already be updating the row.
+            run_fit.apply_async(args=[job.pk], task_id=job.task_id)
         except Exception as exc:  # kombu raises several types for an unreachable broker
             logger.exception("could not queue fit job %s", job.pk)
             fit_job_fail(job_id=job.pk, error=f"could not queue the fit: the task broker is unreachable ({exc})")
-            return
-        FitJob.objects.filter(pk=job.pk).update(task_id=task.id)
 
+    job.task_id, job.enqueued = str(uuid.uuid4()), timezone.now()
+    FitJob.objects.filter(pk=job.pk).update(task_id=job.task_id, enqueued=job.enqueued)
     transaction.on_commit(send)
 
 
@@ -164,48 +168,60 @@ def fit_jobs_rerun(*, jobs) -> tuple[list[FitJob], list[FitJob]]:
 
 
 # -- run ----------------------------------------------------------------------------------------
-def _claim(job_id: int) -> FitJob | None:
-    """Mark the job running for this attempt; None when it must not run (final, or out of tries).
+def _claim(job_id: int, *, resume: bool) -> FitJob | None:
+    """Mark the job running for this attempt; None when it must not run.
 
-    A job found ``running`` was started by a worker that died (its message came back): it is
-    run again while attempts remain, else failed.
+    A queued job is claimed. A job found ``running`` is claimed again only when ``resume`` says
+    its message came back after the worker running it died, and while attempts remain (else
+    it is failed); any other message for a running job is a duplicate, and is dropped while the
+    first run goes on. Each step is one conditional UPDATE, atomic on its own: no
+    read-then-write transaction for two SQLite writers to deadlock on.
     """
-    with transaction.atomic():
-        job = FitJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None:
-            logger.warning("fit job %s does not exist (deleted?): nothing to run", job_id)
-            return None
-        if job.is_final:
-            return None
-        if job.status == Status.RUNNING and job.attempts >= settings.FITS_MAX_ATTEMPTS:
-            _finish(
-                job,
-                error=(
-                    f"the worker running this fit stopped without finishing it ({job.attempts} "
-                    "attempts: killed, out of memory or past the time limit); not retried"
-                ),
-            )
-            return None
-        job.status = Status.RUNNING
-        job.attempts = F("attempts") + 1
-        job.started = timezone.now()
-        job.save(update_fields=["status", "attempts", "started"])
-        job.refresh_from_db(fields=["attempts"])
+    start = {"status": Status.RUNNING, "attempts": F("attempts") + 1, "started": timezone.now()}
+    jobs = FitJob.objects.filter(pk=job_id)
+    claimed = jobs.filter(status=Status.QUEUED).update(**start)
+    if not claimed and resume:
+        claimed = jobs.filter(status=Status.RUNNING, attempts__lt=settings.FITS_MAX_ATTEMPTS).update(**start)
+    job = jobs.first()
+    if job is None:
+        logger.warning("fit job %s does not exist (deleted?): nothing to run", job_id)
+        return None
+    if claimed:
         return job
+    if job.status == Status.RUNNING:
+        if not resume:
+            logger.warning("fit job %s is already running: duplicate message dropped", job_id)
+            return None
+        _finish(
+            job,
+            error=(
+                f"the worker running this fit stopped without finishing it ({job.attempts} "
+                "attempts: killed, out of memory or past the time limit); not retried"
+            ),
+            attempt=job.attempts,
+        )
+    return None
 
 
-def fit_job_run(*, job_id: int) -> FitJob | None:
+def fit_job_run(*, job_id: int, resume: bool = False) -> FitJob | None:
     """Run a job's fit in this process and save its result or its error.
 
     Always leaves the job done or failed (unless it was already final, or the process dies:
     then the redelivered task or the reaper settles it).
+
+    Parameters
+    ----------
+    job_id : int
+    resume : bool
+        The request was handed back after the worker running it died (a redelivered message):
+        a job still marked running is run again, up to ``FITS_MAX_ATTEMPTS`` starts.
 
     Returns
     -------
     FitJob or None
         The job as saved (None if it does not exist).
     """
-    job = _claim(job_id)
+    job = _claim(job_id, resume=resume)
     if job is None:
         return FitJob.objects.filter(pk=job_id).first()
     attempt = job.attempts
@@ -269,15 +285,20 @@ def fit_jobs_reap(*, older_than: timedelta | None = None, requeue: bool = True) 
     requeue : bool
         Queue such a job again while it has attempts left (else fail it).
 
+    Jobs queued for longer than ``FITS_REAP_QUEUED_AFTER`` seconds since they were last sent
+    are sent again (their message may be lost: a broker restarted without its queue). A
+    duplicate message is harmless: the first one claims the job, the others find it running
+    or finished and drop.
+
     Returns
     -------
     dict
-        ``{"requeued": [ids], "failed": [ids]}``.
+        ``{"requeued": [ids], "failed": [ids], "resent": [ids]}``.
     """
     if older_than is None:
         older_than = timedelta(seconds=settings.FITS_TIME_LIMIT + settings.FITS_REAP_GRACE)
     cutoff = timezone.now() - older_than
-    outcome: dict[str, list[int]] = {"requeued": [], "failed": []}
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
     for job in FitJob.objects.filter(status=Status.RUNNING, started__lt=cutoff):
         if requeue and job.attempts < settings.FITS_MAX_ATTEMPTS:
             if FitJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
@@ -296,4 +317,8 @@ def fit_jobs_reap(*, older_than: timedelta | None = None, requeue: bool = True) 
         )
         if updated.status == Status.FAILED:
             outcome["failed"].append(job.pk)
+    resend_before = timezone.now() - timedelta(seconds=settings.FITS_REAP_QUEUED_AFTER)
+    for job in FitJob.objects.filter(status=Status.QUEUED, enqueued__lt=resend_before):
+        fit_job_enqueue(job=job)
+        outcome["resent"].append(job.pk)
     return outcome

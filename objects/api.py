@@ -72,7 +72,7 @@ class NameChoiceField(BlankIsMissing, serializers.ChoiceField):
         self.fail("invalid_choice", choices=", ".join(map(str, self.choices)), input=data)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "example": "ZTF18aaqfhlj"})
 class ObjectIdsField(BlankIsMissing, serializers.Field):
     """``objectId``: one id or a comma list (or a JSON list); the validated value is a list of
     unique ids in the order given."""
@@ -100,6 +100,7 @@ class ObjectIdsField(BlankIsMissing, serializers.Field):
         return ",".join(value)
 
 
+@extend_schema_field({"type": "string", "example": "ZTF18aaqfhlj"})
 class ObjectIdField(BlankIsMissing, serializers.CharField):
     """``objectId`` of one object."""
 
@@ -182,13 +183,10 @@ class Objects(FinkView):
             with_cutouts=params["withcutouts"],
             cutout_kind=params["cutout_kind"],
         )
-        # Every row has the same keys (the selector's contract): the first row gives the columns.
-        return TableResult(
-            rows,
-            truncated=rows.truncated,
-            limit=MAX_ROWS_PER_TABLE,
-            columns=list(rows[0]) if rows else None,
-        )
+        # Every row has the same keys (the selector's contract), so no ``columns``: the renderers
+        # take the first row's keys and pass the rows through instead of rebuilding every dict
+        # (that copy was half the time of a 1,500-row light curve).
+        return TableResult(rows, truncated=rows.truncated, limit=MAX_ROWS_PER_TABLE)
 
 
 # -- cutouts -------------------------------------------------------------------------------------
@@ -245,9 +243,14 @@ _CUTOUT_RESPONSES = {
         OpenApiTypes.BINARY, description="output-format=FITS: the stamp's FITS file (not gzipped)"
     ),
     (200, "application/json"): OpenApiResponse(
-        OpenApiTypes.OBJECT,
-        description="output-format=array: {b:cutout<Kind>_stampData: 2-D list}; `[]` when the "
-        "object (or that alert) has no stamp.",
+        {
+            "anyOf": [
+                {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "array"}, "nullable": True}},
+                {"type": "array", "maxItems": 0},
+            ]
+        },
+        description="output-format=array: {b:cutout<Kind>_stampData: 2-D list, or null when that "
+        "stamp is missing}; `[]` (whatever the format) when the object (or that alert) has no stamp.",
     ),
     **ERROR_RESPONSES,
 }
@@ -265,6 +268,7 @@ class Cutouts(FinkView):
     """
 
     input_serializer = CutoutsParams
+    row_methods = ()  # a file or arrays, described by _CUTOUT_RESPONSES
 
     def perform(self, params: dict[str, Any]) -> Any:
         object_id, kind, fmt = params["objectId"].strip(), params["kind"], params["output_format"]

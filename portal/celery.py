@@ -4,6 +4,14 @@ Configured from Django settings (the ``CELERY_`` names, section "Celery and fits
 ``portal/settings.py``). With no ``CELERY_BROKER_URL`` the broker is kombu's filesystem
 transport under ``var/celery`` (no server; one machine); with ``redis://...`` workers may run on
 other machines. Tasks are found in each app's ``tasks.py``.
+
+Run a worker (one fit per process; ``--concurrency`` = CPU cores given to fits)::
+
+    celery -A portal worker --loglevel=INFO --concurrency=2
+    CELERY_BROKER_URL=redis://host:6379/0 celery -A portal worker --loglevel=INFO
+    celery -A portal beat          # optional: runs the fits reaper every FITS_REAP_EVERY s
+
+Without beat, ``manage.py fits_reap`` from cron does the same.
 """
 import os
 from pathlib import Path

@@ -242,6 +242,11 @@ SPECTACULAR_SETTINGS = {
         "OutputFormatEnum": "api.renderers.TABULAR_FORMATS",
         "ErrorStatusEnum": ["error"],
         "PingStatusEnum": ["ok"],
+        "CutoutKindEnum": "alerts.selectors.objects.CUTOUT_KINDS",  # sso's cutout-kind
+        "CutoutKindOrAllEnum": ["Science", "Template", "Difference", "All"],  # objects, cutouts
+        "CutoutFormatEnum": ["PNG", "FITS", "array"],
+        "SsoCandKindEnum": ["orbParams", "lightcurves"],
+        "FitStatusEnum": "fits.models.FitJob.Status",
     },
     # Served from the sidecar's static files: the machines have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",

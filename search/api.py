@@ -7,16 +7,24 @@ of :mod:`alerts.selectors.search` and returns its rows; :class:`api.views.FinkVi
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from alerts.selectors import search as selectors
+from api.schema import ERROR_RESPONSES, ErrorSerializer
 from api.tabular import TableResult
 from api.views import FinkView, request_params
 
@@ -41,11 +49,25 @@ class BodyTooLarge(APIException):
         )
 
 
+def _header(name: str, description: str, kind: OpenApiTypes = OpenApiTypes.INT) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.HEADER, response=[200], description=description)
+
+
+def _json_answer(schema: dict[str, Any], description: str) -> Any:
+    """``@extend_schema`` of a route answering one JSON object, by GET and POST alike."""
+    responses = {(200, "application/json"): OpenApiResponse(schema, description=description), **ERROR_RESPONSES}
+    return extend_schema_view(get=extend_schema(responses=responses), post=extend_schema(responses=responses))
+
+
 class SearchView(FinkView):
     """A search route: a selector's :class:`SearchError` is a 400 naming the parameter, and the
     response says how many index rows were read for how many returned."""
 
     found: selectors.SearchRows | None = None
+    response_headers: ClassVar[list[OpenApiParameter]] = [
+        _header(SCANNED_HEADER, "Index rows the search read."),
+        _header(RETURNED_HEADER, "Rows in the answer."),
+    ]
 
     def respond(self, data: dict[str, Any]):
         self.found = None
@@ -109,8 +131,14 @@ class Latests(SearchView):
         )
 
 
+@_json_answer(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    "Class names by origin (Fink classifiers, TNS, SIMBAD).",
+)
 class Classes(SearchView):
     """The class names ``latests`` takes, grouped by origin (one JSON object)."""
+
+    row_methods = ()
 
     def perform(self, p: dict[str, Any]) -> dict[str, list[str]]:
         return selectors.class_names()
@@ -155,8 +183,23 @@ class Tracklet(SearchView):
         return self.table(selectors.alerts_of_tracklets(prefix=prefix, columns=p.get("columns")))
 
 
+@_json_answer(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"type": {"type": "string"}, "doc": {"type": "string"}},
+            },
+        },
+    },
+    "Columns by family: column name -> {type, doc}.",
+)
 class Schema(SearchView):
     """Every column with its type and description, grouped by family (one JSON object)."""
+
+    row_methods = ()
 
     def perform(self, p: dict[str, Any]) -> dict[str, Any]:
         return selectors.alert_schema()
@@ -194,6 +237,10 @@ class Resolver(SearchView):
     names. The response header ``X-Resolver-Source`` says so."""
 
     input_serializer = params.ResolverParams
+    response_headers: ClassVar[list[OpenApiParameter]] = [
+        *SearchView.response_headers,
+        _header(RESOLVER_HEADER, "Where the names came from (offline: the alerts held here).", OpenApiTypes.STR),
+    ]
 
     def perform(self, p: dict[str, Any]) -> TableResult:
         return self.table(
@@ -261,6 +308,7 @@ class Metadata(FinkView):
     lets anyone write); a user's new post about an object replaces their previous one."""
 
     input_serializer = params.MetadataQueryParams
+    row_methods = ("GET",)
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -270,6 +318,29 @@ class Metadata(FinkView):
     def perform(self, p: dict[str, Any]) -> list[dict]:
         return annotations_find(object_id=p.get("objectId"), internal_name=p.get("internal_name"))
 
+    @extend_schema(
+        request=params.MetadataPostParams,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                {
+                    "type": "object",
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok"]},
+                        "text": {"type": "string"},
+                        "key:key": {"type": "string"},
+                        "d:internal_name": {"type": "string"},
+                        "d:internal_name_encoded": {"type": "string"},
+                        "d:comments": {"type": "string"},
+                    },
+                },
+                description="The annotation as saved.",
+            ),
+            **ERROR_RESPONSES,
+            (403, "application/json"): OpenApiResponse(
+                ErrorSerializer, description="A session without its CSRF token."
+            ),
+        },
+    )
     def post(self, request, *args: Any, **kwargs: Any) -> Response:
         data = {**request_params(request.query_params), **request_params(request.data)}
         serializer = params.MetadataPostParams(data=data)

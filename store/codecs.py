@@ -45,12 +45,24 @@ def unpack(data: bytes) -> Any:
 
 
 class Codec:
-    """Base codec; subclasses set ``name`` and implement the conversions."""
+    """Base codec; subclasses set ``name`` and implement the conversions.
+
+    ``exact_types`` are the types whose values ``coerce`` returns unchanged (``type(v) is T``,
+    not subclasses): a writer may skip ``coerce`` for them and call ``check_exact`` once on all
+    such values of a row instead, which must raise :class:`BadValue` where ``coerce`` would.
+    ``check_exact`` gets the values of every column of the row whose codec has the same class,
+    so it must not depend on the instance's settings.
+    """
 
     name = "codec"
+    exact_types: tuple[type, ...] = ()
+    checks_exact = False  # True when check_exact does more than nothing
 
     def coerce(self, value: Any) -> Any:
         raise NotImplementedError
+
+    def check_exact(self, values: tuple) -> None:
+        """Validate values whose type is one of ``exact_types`` (nothing to check by default)."""
 
     def encode(self, value: Any) -> bytes:
         raise NotImplementedError
@@ -69,9 +81,16 @@ class Int(Codec):
     """64-bit signed integer. In keys: zero padded to ``key_width`` digits (non-negative only)."""
 
     name = "int"
+    exact_types = (int,)  # not bool: type(True) is bool
+    checks_exact = True
 
     def __init__(self, key_width: int = 19):
         self.key_width = key_width
+
+    def check_exact(self, values: tuple) -> None:
+        if values and (max(values) >= 2**63 or min(values) < -(2**63)):
+            out = next(v for v in values if not -(2**63) <= v < 2**63)
+            raise BadValue(f"int out of 64-bit range: {out}")
 
     def coerce(self, value: Any) -> int | None:
         if value is None:
@@ -96,7 +115,8 @@ class Int(Codec):
         return _LONG.unpack(data)[0]
 
     def key_text(self, value: Any) -> str:
-        value = self.coerce(value)
+        if type(value) is not int:
+            value = self.coerce(value)
         if value is None or value < 0:
             raise BadKey(f"an int key part must be a non-negative int, got {value!r}")
         text = str(value)
@@ -113,10 +133,12 @@ class Float(Codec):
     """
 
     name = "float"
+    exact_types = (float,)
 
     def __init__(self, key_decimals: int = 7, key_width: int = 0):
         self.key_decimals = key_decimals
         self.key_width = key_width
+        self._key_format = f".{key_decimals}f"
 
     def coerce(self, value: Any) -> float | None:
         if value is None:
@@ -135,15 +157,17 @@ class Float(Codec):
         return _DOUBLE.unpack(data)[0]
 
     def key_text(self, value: Any) -> str:
-        value = self.coerce(value)
-        if value is None or math.isnan(value) or math.isinf(value) or value < 0:
+        if type(value) is not float:
+            value = self.coerce(value)
+        if value is None or not 0.0 <= value < math.inf:  # NaN compares False
             raise BadKey(f"a float key part must be a finite non-negative number, got {value!r}")
-        text = f"{value:.{self.key_decimals}f}"
+        text = format(value, self._key_format)
         return text.zfill(self.key_width) if self.key_width else text
 
 
 class Bool(Codec):
     name = "bool"
+    exact_types = (bool,)
 
     def coerce(self, value: Any) -> bool | None:
         if value is None:
@@ -165,6 +189,7 @@ class Str(Codec):
     """Unicode text, UTF-8 in cells. In keys: the text itself (must not hold the separator)."""
 
     name = "str"
+    exact_types = (str,)
 
     def coerce(self, value: Any) -> str | None:
         if value is None:
@@ -180,7 +205,8 @@ class Str(Codec):
         return data.decode("utf-8")
 
     def key_text(self, value: Any) -> str:
-        value = self.coerce(value)
+        if type(value) is not str:
+            value = self.coerce(value)
         if not value:
             raise BadKey("a text key part must be a non-empty str")
         return value
@@ -188,6 +214,7 @@ class Str(Codec):
 
 class Bytes(Codec):
     name = "bytes"
+    exact_types = (bytes,)
 
     def coerce(self, value: Any) -> bytes | None:
         if value is None:
@@ -211,6 +238,7 @@ class Struct(Codec):
     """
 
     name = "struct"
+    exact_types = (list, tuple, dict)
 
     def coerce(self, value: Any) -> Any:
         if value is None:

@@ -7,6 +7,7 @@ tables declared next to the main table.
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Sequence
 
 from .backends.base import key_after_prefix
@@ -14,6 +15,25 @@ from .exceptions import BadKey, BadValue, StoreError, UnknownColumn
 from .model import Row, Table
 
 DEFAULT_BATCH_SIZE = 1000
+_MAX_PLANS = 4096  # row shapes remembered per table; bulk writes use a few dozen
+
+
+class _Plan:
+    """What writing a row of one shape needs: bulk checks by codec, then single coercions."""
+
+    __slots__ = ("checks", "coercions")
+
+    def __init__(self, checks: list, coercions: list):
+        self.checks = checks
+        self.coercions = coercions
+
+
+def _values_getter(columns: list[str]):
+    """A function returning the tuple of ``row[c]`` for ``columns`` (itemgetter, always a tuple)."""
+    if len(columns) == 1:
+        column = columns[0]
+        return lambda row: (row[column],)
+    return itemgetter(*columns)
 
 
 def _as_key(table: type[Table], key: Any) -> bytes:
@@ -123,6 +143,8 @@ class Manager:
         self.table = table
         self.backend = backend
         self._coercers = {c: f.codec.coerce for c, f in table.fields_by_column.items()}
+        # Write plans by row shape, see _prepare.
+        self._plans: dict[tuple[tuple, tuple], _Plan] = {}
 
     # -- reads ------------------------------------------------------------------------------
     def _projection(self, columns: Sequence[str] | None) -> list[str] | None:
@@ -184,6 +206,55 @@ class Manager:
 
     # -- writes -----------------------------------------------------------------------------
     def _prepare(self, row: dict[str, Any], key: Any = None) -> tuple[bytes, dict]:
+        # Rows written in bulk (ingestion) come in few shapes: the same columns with values of
+        # the same types. Each shape is checked once against the codecs (a _Plan); a row of a
+        # known shape then only needs the checks its types leave open (int ranges) and the
+        # coercion of values not already of their codec's exact type. Every value is still
+        # checked: its type is part of the shape.
+        shape = (tuple(row), tuple(map(type, row.values())))
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plan(shape)
+        if plan is not None:
+            cells = dict(row)
+            try:
+                for check, values_of in plan.checks:
+                    check(values_of(cells))
+                for column, coerce in plan.coercions:
+                    cells[column] = coerce(cells[column])
+            except BadValue:
+                cells = self._coerce_each(row)  # the same error, naming its column
+            raw = self.table.key.of_row(cells) if key is None else _as_key(self.table, key)
+            return raw, cells
+        cells = self._coerce_each(row)
+        raw = self.table.key.of_row(cells) if key is None else _as_key(self.table, key)
+        return raw, cells
+
+    def _plan(self, shape: tuple[tuple, tuple]) -> _Plan | None:
+        """The plan for rows of this shape, or None if a column is unknown (the slow path says)."""
+        fields = self.table.fields_by_column
+        by_codec: dict[type, tuple[Any, list[str]]] = {}
+        coercions = []
+        for column, kind in zip(*shape):
+            field = fields.get(column)
+            if field is None:
+                return None
+            if kind is type(None):
+                continue
+            codec = field.codec
+            if kind in codec.exact_types:
+                if codec.checks_exact:
+                    by_codec.setdefault(type(codec), (codec, []))[1].append(column)
+            else:
+                coercions.append((column, codec.coerce))
+        checks = [(codec.check_exact, _values_getter(columns)) for codec, columns in by_codec.values()]
+        plan = _Plan(checks, coercions)
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        self._plans[shape] = plan
+        return plan
+
+    def _coerce_each(self, row: dict[str, Any]) -> dict:
         cells = {}
         coercers = self._coercers
         for column, value in row.items():
@@ -195,8 +266,7 @@ class Manager:
                 cells[column] = coerce(value)
             except BadValue as exc:
                 raise BadValue(f"{self.table.name} {column}: {exc}") from None
-        raw = self.table.key.of_row(cells) if key is None else _as_key(self.table, key)
-        return raw, cells
+        return cells
 
     def put(self, row: dict[str, Any], key: Any = None) -> str:
         """Write one row (merging with existing cells; a None value removes the cell)."""

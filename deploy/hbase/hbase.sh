@@ -16,7 +16,7 @@
 #   HBASE_MASTER_PORT / HBASE_RS_PORT   master / region server RPC (default 16000 / 16020)
 #   HBASE_START_TIMEOUT  seconds to wait for the round trip        (default 240)
 #   HBASE_STOP_GRACE     seconds between TERM and KILL on stop     (default 10)
-#   HBASE_MASTER_HEAP / HBASE_THRIFT_HEAP                          (default 1g / 512m)
+#   HBASE_MASTER_HEAP / HBASE_THRIFT_HEAP                          (default 2g / 512m)
 #   PYTHON               interpreter with happybase                (default python3)
 #   JAVA_HOME, MVN       java and maven to use                     (default: from PATH)
 set -euo pipefail

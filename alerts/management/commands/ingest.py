@@ -15,8 +15,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="files, folders (walked recursively) or glob patterns")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--workers", type=int, default=1,
+            help="processes to spread the files over (HBase: all write at once; embedded: "
+            "reading and row building run in parallel, LMDB's single writer takes turns)",
+        )
 
-    def handle(self, *args, paths, no_progress=False, **options):
+    def handle(self, *args, paths, no_progress=False, workers=1, **options):
         files, missing = expand_paths(paths)
         for arg in missing:
             self.stderr.write(f"{arg}: no such file or folder (or nothing to ingest in it)")
@@ -25,7 +30,7 @@ class Command(BaseCommand):
         store = get_store()
         try:
             store.create(*ALL_TABLES)
-            report = run_with_progress(files, store, not no_progress and sys.stderr.isatty())
+            report = run_with_progress(files, store, not no_progress and sys.stderr.isatty(), workers)
         except StoreError as exc:
             raise CommandError(f"store error: {exc}") from None
         for outcome in report.errors:
@@ -44,7 +49,7 @@ class Command(BaseCommand):
             sys.exit(1)
 
 
-def run_with_progress(files, store, show: bool):
+def run_with_progress(files, store, show: bool, workers: int = 1):
     from tqdm import tqdm
 
     with tqdm(total=len(files), unit="file", disable=not show, dynamic_ncols=True) as bar:
@@ -55,9 +60,6 @@ def run_with_progress(files, store, show: bool):
             rate = alerts[0] / max(bar.format_dict["elapsed"], 1e-9)
             bar.set_postfix_str(f"{alerts[0]} alerts, {rate:.0f} alerts/s")
 
-        def files_iter():
-            for path in files:
-                yield path
-                bar.update(1)
-
-        return ingest_paths(files_iter(), store=store, progress=progress)
+        return ingest_paths(
+            files, store=store, progress=progress, workers=workers, on_file=lambda _: bar.update(1)
+        )

@@ -9,8 +9,8 @@ from fits.services import fit_jobs_reap
 class Command(BaseCommand):
     help = (
         "Requeue (while attempts remain) or fail fit jobs still 'running' longer than the hard time "
-        "limit plus FITS_REAP_GRACE: their worker died. Run it from cron, or let Celery beat run "
-        "fits.reap_fits."
+        "limit plus FITS_REAP_GRACE: their worker died; send again jobs queued longer than "
+        "FITS_REAP_QUEUED_AFTER. Run it from cron, or let Celery beat run fits.reap_fits."
     )
 
     def add_arguments(self, parser):
@@ -26,5 +26,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"requeued {len(outcome['requeued'])} job(s) {outcome['requeued']}, "
-            f"failed {len(outcome['failed'])} job(s) {outcome['failed']}"
+            f"failed {len(outcome['failed'])} job(s) {outcome['failed']}, "
+            f"sent again {len(outcome['resent'])} queued job(s) {outcome['resent']}"
         )
