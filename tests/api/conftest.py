@@ -136,6 +136,8 @@ def alert_facts(data_dir) -> dict[str, ObjectFacts]:
     for folder in INGESTED_FOLDERS:
         for path in sorted((data_dir / folder).glob("*.parquet")):
             names = set(pq.read_schema(path).names)
+            if not {"objectId", "candid", "candidate", "prv_candidates"} <= names:
+                continue  # Fink-FAT orbits, aggregated light curves: not alert files
             wanted = ["objectId", "candid", "candidate", "prv_candidates"]
             kinds = [k for k in ("Science", "Template", "Difference") if f"cutout{k}" in names]
             table = pq.read_table(path, columns=wanted + [f"cutout{k}" for k in kinds])
