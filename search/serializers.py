@@ -56,6 +56,19 @@ class OptionalFloat(BlankIsMissing, serializers.FloatField):
         return value
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "exclusiveMinimum": True})
+class PositiveFloat(OptionalFloat):
+    """A float above zero (a radius, a credible level): zero is refused, as in the schema."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {"positive": "must be a positive number (got {value!r})"}
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if value <= 0:
+            self.fail("positive", value=data)
+        return value
+
+
 class OptionalInteger(BlankIsMissing, serializers.IntegerField):
     """An integer parameter; an empty value means "not given"."""
 
@@ -72,13 +85,12 @@ def _columns_field(*extra: str) -> ColumnsField:
 class ConeSearchParams(FinkParamsSerializer):
     ra = RightAscensionField(help_text="Right ascension: degrees or sexagesimal (12h55m17.218s, 12:55:17.2).")
     dec = DeclinationField(help_text="Declination: degrees or sexagesimal (+02d53m50.35s, 02:53:50.35).")
-    radius = OptionalFloat(
-        min_value=0.0,
+    radius = PositiveFloat(
         max_value=MAX_CONE_RADIUS_ARCSEC,
         help_text=f"Radius in arcseconds, at most {MAX_CONE_RADIUS_ARCSEC:g} (5 degrees).",
         error_messages={
             "max_value": f"must be at most {MAX_CONE_RADIUS_ARCSEC:g} arcseconds (5 degrees)",
-            "min_value": "must be a positive number of arcseconds",
+            "positive": "must be a positive number of arcseconds",
         },
     )
     n = OptionalInteger(default=1000, min_value=1, help_text="Most objects returned (nearest first).")
@@ -89,11 +101,6 @@ class ConeSearchParams(FinkParamsSerializer):
     )
     columns = _columns_field("v:separation_degree")
     output_format = OutputFormatField()
-
-    def validate_radius(self, value: float) -> float:
-        if value <= 0:
-            raise serializers.ValidationError("must be a positive number of arcseconds")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "window" in attrs:
@@ -345,18 +352,15 @@ class SkyMapField(serializers.Field):
 class SkymapParams(FinkParamsSerializer):
     bayestar = SkyMapField(required=False, help_text="The sky map (FITS, gzipped or not; flat or multi-order).")
     event_name = OptionalText(required=False, help_text="A stored map's event name (none are stored yet).")
-    credible_level = OptionalFloat(
-        min_value=0.0, max_value=1.0, help_text="Credible level of the region searched, in (0, 1]."
+    credible_level = PositiveFloat(
+        max_value=1.0,
+        help_text="Credible level of the region searched, in (0, 1].",
+        error_messages={"positive": "must be in (0, 1]"},
     )
     n_day_before = OptionalFloat(default=1.0, min_value=0.0, max_value=7.0, help_text="Days before the event (≤ 7).")
     n_day_after = OptionalFloat(default=6.0, min_value=0.0, max_value=14.0, help_text="Days after the event (≤ 14).")
     columns = _columns_field("v:jdstartgw")
     output_format = OutputFormatField()
-
-    def validate_credible_level(self, value: float) -> float:
-        if value <= 0:
-            raise serializers.ValidationError("must be in (0, 1]")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "bayestar" not in attrs:
@@ -471,17 +475,15 @@ class XmatchParams(FinkParamsSerializer):
     header = serializers.CharField(
         default="ID,RA,Dec,Time", help_text="Names of its ID, RA, Dec and Time columns, in that order."
     )
-    radius = OptionalFloat(
-        default=1.5, min_value=0.0, max_value=MAX_CONE_RADIUS_ARCSEC, help_text="Match radius [arcsec]."
+    radius = PositiveFloat(
+        default=1.5,
+        max_value=MAX_CONE_RADIUS_ARCSEC,
+        help_text="Match radius [arcsec].",
+        error_messages={"positive": "must be a positive number of arcseconds"},
     )
     window = OptionalFloat(required=False, min_value=0.0, help_text="Days around each row's time (centred).")
     columns = _columns_field("v:separation_degree")
     output_format = OutputFormatField()
-
-    def validate_radius(self, value: float) -> float:
-        if value <= 0:
-            raise serializers.ValidationError("must be a positive number of arcseconds")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         header = [name.strip() for name in re.split(r"[,;]", attrs["header"]) if name.strip()]

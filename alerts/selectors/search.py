@@ -273,7 +273,9 @@ def _healpix(order: int):
 
 def _order_for(radius_deg: float) -> int:
     """The HEALPix order whose pixels are about half the radius (a few dozen pixels per cone)."""
-    if radius_deg <= 0:
+    if radius_deg <= 2 * _ORDER0_RESOLUTION_DEG / 2**SKY_ORDER:
+        # Below the finest pixels: that order. Tested first, as a radius of 1e-310 degrees
+        # would make the ratio below infinite (an OverflowError in floor).
         return SKY_ORDER
     order = math.floor(math.log2(_ORDER0_RESOLUTION_DEG / (radius_deg / 2)))
     return max(0, min(SKY_ORDER, order))
