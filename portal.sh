@@ -29,11 +29,25 @@ setup() {
   "$PY" manage.py store_init
 }
 
+WORKER_PID=""
+stop_worker() {
+  if [ -n "$WORKER_PID" ]; then
+    kill "$WORKER_PID" 2>/dev/null || true
+    wait "$WORKER_PID" 2>/dev/null || true
+  fi
+}
+
 run() {
   setup
   "$PY" manage.py ingest_demo "$@"
+  # Fits run in a Celery worker; with no CELERY_BROKER_URL its broker is a folder under var/.
+  mkdir -p var/log
+  "$VENV/bin/celery" -A portal worker --loglevel=INFO --concurrency=1 >var/log/celery.log 2>&1 &
+  WORKER_PID=$!
+  trap stop_worker EXIT INT TERM
+  log "fit worker started (log: var/log/celery.log)"
   log "serving on http://127.0.0.1:${PORT:-8000}"
-  exec "$PY" manage.py runserver "127.0.0.1:${PORT:-8000}"
+  "$PY" manage.py runserver "127.0.0.1:${PORT:-8000}"
 }
 
 HBASE_STARTED=""
