@@ -276,7 +276,10 @@ class DeclinationField(_AngleField):
 @extend_schema_field(
     {
         "anyOf": [
-            {"type": "string", "description": "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or ISO 8601 (UTC unless a zone is given)"},
+            {
+                "type": "string",
+                "description": "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or ISO 8601 (UTC unless a zone is given)",
+            },
             {"type": "number", "minimum": 0, "description": "an MJD, or a JD (above 2 400 000)"},
         ],
         "example": "2021-11-22 12:00:00",
@@ -375,4 +378,26 @@ class FinkParamsSerializer(serializers.Serializer):
             }
             for name, public in aliases.items():
                 data[public] = data.pop(name)
+            _refuse_surrogates(data, self.fields)
         return super().to_internal_value(data)
+
+
+# A lone UTF-16 surrogate (a JSON body may escape one: "\ud800") is not text any encoder takes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(data: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
+    """Raise a 400-bound error naming each parameter whose text holds a lone surrogate.
+
+    Checked here, once for every route: DRF's ``CharField`` refuses them, but the custom fields
+    (object ids, columns, catalogues) would pass them on to a store key or a parser, which
+    cannot encode them (a 500).
+    """
+    errors = {}
+    for name, value in data.items():
+        texts = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ()
+        found = next((m for t in texts if isinstance(t, str) and (m := _SURROGATE.search(t))), None)
+        if found and name in fields:
+            errors[name] = [f"surrogate characters are not allowed (U+{ord(found.group()):04X})"]
+    if errors:
+        raise serializers.ValidationError(errors)

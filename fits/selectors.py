@@ -95,3 +95,13 @@ def fit_jobs(*, object_id: str | None = None, kind: str | None = None, status: s
     if status:
         jobs = jobs.filter(status=status)
     return jobs
+
+
+def fit_jobs_of_object(*, object_ids: list[str], limit: int = 50) -> list[FitJob]:
+    """The latest fit jobs of an object, newest first, with who asked for each.
+
+    ``object_ids`` is the ZTF objectId and, for an asteroid, its ``ssnamenr``: phase-curve fits
+    are kept under the asteroid's name (:data:`SSO_KINDS`).
+    """
+    ids = [i for i in object_ids if i]
+    return list(FitJob.objects.select_related("requested_by").filter(object_id__in=ids)[:limit])

@@ -237,20 +237,21 @@ class CutoutsParams(FinkParamsSerializer):
         return attrs
 
 
+# One description for the three: spectacular keeps one per status code.
+_CUTOUT_ANSWER = (
+    "By output-format: PNG, the stamp's FITS file (not gzipped), or array (JSON "
+    "{b:cutout<Kind>_stampData: 2-D list, or null when that stamp is missing}). `[]` (JSON), "
+    "whatever the format, when the object (or that alert) has no stamp."
+)
+_STAMP_ARRAYS = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "array"}, "nullable": True},
+}
 _CUTOUT_RESPONSES = {
-    (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="output-format=PNG"),
-    (200, "application/fits"): OpenApiResponse(
-        OpenApiTypes.BINARY, description="output-format=FITS: the stamp's FITS file (not gzipped)"
-    ),
+    (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description=_CUTOUT_ANSWER),
+    (200, "application/fits"): OpenApiResponse(OpenApiTypes.BINARY, description=_CUTOUT_ANSWER),
     (200, "application/json"): OpenApiResponse(
-        {
-            "anyOf": [
-                {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "array"}, "nullable": True}},
-                {"type": "array", "maxItems": 0},
-            ]
-        },
-        description="output-format=array: {b:cutout<Kind>_stampData: 2-D list, or null when that "
-        "stamp is missing}; `[]` (whatever the format) when the object (or that alert) has no stamp.",
+        {"anyOf": [_STAMP_ARRAYS, {"type": "array", "maxItems": 0}]}, description=_CUTOUT_ANSWER
     ),
     **ERROR_RESPONSES,
 }

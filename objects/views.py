@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET
 
 from alerts.derived import jd_to_iso
 from alerts.selectors.objects import alerts_of_object, object_summary
+from fits.api import FitJobOut
+from fits.selectors import fit_jobs_of_object
 from search.selectors import objects_with_prefix
 from store import StoreError
 
@@ -114,8 +116,22 @@ def object_page(request, object_id: str):
         "api_snippet": api_snippet(request, object_id),
         "cutout_kinds": ("Science", "Template", "Difference"),
         "lightcurve_app": f"/django_plotly_dash/app/{APP_NAME}/?" + urlencode({"objectId": object_id}),
+        **fits_panel_context(object_id, _blank_none(summary.get("i:ssnamenr"))),
     }
     return render(request, "objects/object.html", context)
+
+
+def fits_panel_context(object_id: str, ssnamenr: str) -> dict[str, Any]:
+    """The Fits card: the object's kept fits as ``/api/v1/fits`` shows them, plus who asked
+    (which the API leaves out), and the asteroid name that phase-curve fits are keyed by."""
+    jobs = fit_jobs_of_object(object_ids=[object_id, ssnamenr])
+    return {
+        "ssnamenr": ssnamenr,
+        "fit_jobs": [
+            {**FitJobOut(job).data, "requestedBy": job.requested_by.get_username() if job.requested_by else None}
+            for job in jobs
+        ],
+    }
 
 
 def object_not_found(request, object_id: str):

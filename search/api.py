@@ -55,7 +55,10 @@ def _header(name: str, description: str, kind: OpenApiTypes = OpenApiTypes.INT) 
 
 def _json_answer(schema: dict[str, Any], description: str) -> Any:
     """``@extend_schema`` of a route answering one JSON object, by GET and POST alike."""
-    responses = {(200, "application/json"): OpenApiResponse(schema, description=description), **ERROR_RESPONSES}
+    responses = {
+        (200, "application/json"): OpenApiResponse(schema, description=description),
+        **ERROR_RESPONSES,
+    }
     return extend_schema_view(get=extend_schema(responses=responses), post=extend_schema(responses=responses))
 
 

@@ -286,7 +286,7 @@ def _free_query(free: str, pairs: dict[str, str]) -> Query:
         return _tracklet_query(free)
     if _DATE.match(free):
         return _date_query(free)
-    if free.isdigit():
+    if free.isascii() and free.isdigit():
         return SsoQuery(str(int(free)))
     known = _known_class(free)
     if known:
@@ -330,7 +330,7 @@ def _tracklet_query(text: str) -> TrackletQuery:
 
 def _sso_query(text: str) -> SsoQuery:
     text = " ".join(text.split())
-    return SsoQuery(str(int(text)) if text.isdigit() else text)
+    return SsoQuery(str(int(text)) if text.isascii() and text.isdigit() else text)
 
 
 def _date_query(text: str) -> DateQuery:

@@ -271,14 +271,18 @@ def _healpix(order: int):
     return HEALPix(nside=2**order, order="nested")
 
 
+def _order_for_pixel_size(size_deg: float) -> int:
+    """The finest HEALPix order (at most the sky index's) whose pixels are about ``size_deg`` across."""
+    if size_deg <= _ORDER0_RESOLUTION_DEG / 2**SKY_ORDER:
+        # The finest pixels. Tested first: a size of 1e-310 degrees would make the ratio below
+        # infinite (an OverflowError in floor, once a 500 found by fuzzing).
+        return SKY_ORDER
+    return max(0, min(SKY_ORDER, math.floor(math.log2(_ORDER0_RESOLUTION_DEG / size_deg))))
+
+
 def _order_for(radius_deg: float) -> int:
     """The HEALPix order whose pixels are about half the radius (a few dozen pixels per cone)."""
-    if radius_deg <= 2 * _ORDER0_RESOLUTION_DEG / 2**SKY_ORDER:
-        # Below the finest pixels: that order. Tested first, as a radius of 1e-310 degrees
-        # would make the ratio below infinite (an OverflowError in floor).
-        return SKY_ORDER
-    order = math.floor(math.log2(_ORDER0_RESOLUTION_DEG / (radius_deg / 2)))
-    return max(0, min(SKY_ORDER, order))
+    return _order_for_pixel_size(radius_deg / 2)
 
 
 def angular_separation_deg(ra0: float, dec0: float, ra, dec) -> np.ndarray:
@@ -532,7 +536,13 @@ def latest_alerts_of_class(
     wanted = min(n, MAX_ROWS)
     read = _read_columns(columns, ["d:mag_rate"] if trend else ())
     rows: list[dict] = []
-    index = _scan_index(store[ClassIndex], start=start, stop=stop, reverse=True, columns=_INDEX_READ)
+    # The scan is told how far it may go, so that HBase fetches what the loop needs (its scanner
+    # otherwise brings 1,000 index rows per round trip, for n=10 too): n rows and a few spare
+    # (alert rows a concurrent ingest has not written yet) without a trend; the cap with one.
+    reach = scan_cap if trend is not None else min(scan_cap, wanted + _LATESTS_SPARE)
+    index = _scan_index(
+        store[ClassIndex], start=start, stop=stop, reverse=True, limit=reach, columns=_INDEX_READ
+    )
     with index as scan:
         while len(rows) < wanted:
             # Without a trend every index row gives a row; with one, read ahead in chunks.
@@ -554,6 +564,10 @@ def latest_alerts_of_class(
         columns = [*columns, *COLOR_VALUES]
     result.rows = _shape_rows(rows, columns, values=PLACED_VALUES + (COLOR_VALUES if color else ()))
     return result
+
+
+#: Index rows ``latests`` may read beyond n (without a trend) when some alert rows are missing.
+_LATESTS_SPARE = 64
 
 
 def _keep_trend(rows: list[dict], trend: str | None) -> list[dict]:
@@ -578,15 +592,20 @@ class SsoName:
     number: int | None
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses (once a 500)."""
+    return text.isascii() and text.isdigit()
+
+
 def sso_name_of(ssnamenr: str) -> SsoName:
-    number = int(ssnamenr) if ssnamenr.isdigit() else None
+    number = int(ssnamenr) if _is_number(ssnamenr) else None
     return SsoName(ssnamenr, None if number is not None else ssnamenr, number)
 
 
 def _ssnamenr_of(text: str) -> str:
     """ZTF's ``ssnamenr`` form of a number or designation: no spaces, no leading zeros."""
     compact = "".join(str(text).split())
-    return str(int(compact)) if compact.isdigit() else compact
+    return str(int(compact)) if _is_number(compact) else compact
 
 
 def alerts_of_asteroids(
@@ -1246,7 +1265,7 @@ def alerts_matching_catalog(
     ra, dec = np.asarray(ra, float), np.asarray(dec, float)
     times = None if jd is None else np.asarray(jd, float)
     radius_deg = radius_arcsec / 3600.0
-    order = max(0, min(SKY_ORDER, math.floor(math.log2(_ORDER0_RESOLUTION_DEG / (4 * radius_deg)))))
+    order = _order_for_pixel_size(4 * radius_deg)  # the 3x3 pixels around a row cover its radius
     hp = _healpix(order)
     valid = np.isfinite(ra) & np.isfinite(dec)
     centre = np.full(len(ra), -1, np.int64)

@@ -28,6 +28,11 @@ from .base import Cells, project
 _ENVIRONMENTS: dict[str, tuple[int, lmdb.Environment]] = {}
 _ENV_LOCK = threading.Lock()
 
+# py-lmdb keeps the GIL while ``open_db`` waits for LMDB's write lock. If another thread of the
+# process holds that write lock and needs the GIL to finish, both hang. So, within a process, the
+# threads that take LMDB's write lock (opening a table, writing) take this lock first, one at a time.
+_WRITE_LOCK = threading.RLock()
+
 
 def _environment(path: str, map_size: int, max_dbs: int) -> lmdb.Environment:
     pid = os.getpid()
@@ -90,19 +95,21 @@ class EmbeddedBackend:
         if db is not None:
             return db
         env = self._env()
-        try:
-            if create:
-                db = env.open_db(name.encode(), create=True)
-            else:
-                # A read transaction: opening an existing table must not take the writer lock.
+        with _WRITE_LOCK:
+            db = self._dbs.get(name)
+            if db is not None:  # another thread opened it meanwhile
+                return db
+            try:
                 # py-lmdb only keeps handles opened by a write transaction, so this waits for a
                 # writer's current batch to commit: once per table and process.
-                db = env.open_db(name.encode(), create=False)
-        except lmdb.NotFoundError:
-            raise TableMissing(f"table {name!r} does not exist in the embedded store at {self.path}") from None
-        except lmdb.Error as exc:
-            raise self._translate(exc) from None
-        self._dbs[name] = db
+                db = env.open_db(name.encode(), create=create)
+            except lmdb.NotFoundError:
+                raise TableMissing(
+                    f"table {name!r} does not exist in the embedded store at {self.path}"
+                ) from None
+            except lmdb.Error as exc:
+                raise self._translate(exc) from None
+            self._dbs[name] = db
         return db
 
     def _translate(self, exc: Exception) -> StoreError:
@@ -124,7 +131,7 @@ class EmbeddedBackend:
         except TableMissing:
             return
         try:
-            with self._env().begin(write=True) as txn:
+            with _WRITE_LOCK, self._env().begin(write=True) as txn:
                 txn.drop(db, delete=True)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
@@ -203,7 +210,7 @@ class EmbeddedBackend:
         db = self._db(table)
         try:
             # One write transaction per call: a batch is all-or-nothing here.
-            with self._env().begin(write=True, db=db) as txn:
+            with _WRITE_LOCK, self._env().begin(write=True, db=db) as txn:
                 get, put = txn.get, txn.put
                 for key, cells in puts:
                     old = get(key)

@@ -249,6 +249,12 @@ def test_bad_parameters_are_400_naming_the_parameter(client, params, param):
     assert_400(client.post(URL, params, content_type="application/json"), param)
 
 
+def test_object_id_with_a_lone_surrogate_is_400(client):
+    # JSON can escape a lone surrogate, which no store key can encode: once a 500 (fuzzing).
+    response = client.post(URL, '{"objectId": "ZTF\\ud800"}', content_type="application/json")
+    assert "surrogate" in assert_400(response, "objectId")
+
+
 def test_too_many_object_ids_is_400(client):
     ids = ",".join(f"ZTF99{i:07d}" for i in range(1001))
     assert "at most 1000" in assert_400(client.post(URL, {"objectId": ids}, content_type="application/json"), "objectId")

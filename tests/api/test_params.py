@@ -77,6 +77,18 @@ def test_required_error_says_parameter():
     assert params.errors == {"objectId": ["this parameter is required"]}
 
 
+def test_lone_surrogates_are_refused_naming_the_parameter():
+    # A JSON body can escape one ("\ud800"); no store key or parser can encode it (found by fuzzing).
+    class Params(FinkParamsSerializer):
+        objectId = ColumnsField(require_family=False)
+        output_format = OutputFormatField()
+
+    for value in ("ZTF\ud800", ["ok", "\udfff"]):
+        params = Params(data={"objectId": value, "ignored": "\ud800"})
+        assert not params.is_valid()
+        assert list(params.errors) == ["objectId"] and "surrogate" in params.errors["objectId"][0]
+
+
 def test_columns_field():
     field = ColumnsField(allowed={"i:jd", "i:magpsf", "v:g-r"})
     assert parse(field, "i:jd, i:magpsf,,i:jd") == ["i:jd", "i:magpsf"]

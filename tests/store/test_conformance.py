@@ -275,3 +275,24 @@ def test_reader_processes_while_one_writes(store, ns, tmp_path):
         # Each reader sees a consistent, growing prefix of the writes, never a torn row.
         assert counts == sorted(counts) and 100 <= counts[0] and counts[-1] <= 400
     assert sum(1 for _ in store[Counter].scan((ns,))) == 400
+
+
+def test_many_threads_open_tables_at_once(tmp_path):
+    """First use of a table from many threads at once must not hang (py-lmdb's open_db keeps
+    the GIL while it waits for LMDB's write lock)."""
+    from store import Store
+    from tests.store.conftest import TABLES
+
+    path = tmp_path / "threads"
+    Store.from_settings({"BACKEND": "embedded", "PATH": str(path)}).create(*TABLES)
+
+    def first_use(i):
+        fresh = Store.from_settings({"BACKEND": "embedded", "PATH": str(path)})
+        fresh.backend._dbs = {}  # as a new process would: no table opened yet
+        if i % 3 == 0:
+            fresh[Counter].put({"c:ns": "t", "c:n": i, "c:value": i})
+        return fresh[Sample].get(("t", "x", 1.0))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(first_use, i) for i in range(64)]
+        assert [f.result(timeout=60) for f in futures] == [None] * 64

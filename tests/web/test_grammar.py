@@ -142,3 +142,13 @@ def test_coordinate_and_radius_helpers():
     assert parse_radius("2arcmin") == 120.0
     with pytest.raises(SearchSyntaxError):
         parse_radius("0")
+
+
+@pytest.mark.parametrize("text", ["²", "sso=²", "٣٤"])
+def test_non_ascii_digits_are_a_clear_error_or_a_name(text):
+    """str.isdigit() accepts '²' but int() refuses it: never a crash."""
+    try:
+        query = parse_search(text)
+    except SearchSyntaxError:
+        return
+    assert query.kind == "sso"

@@ -1,0 +1,275 @@
+"""The object page's Fits card in headless Chromium, with a real Celery worker running the fit.
+
+The worker is another process, so the page's server, the test and the worker share what the
+fit job tests share (``tests/fits/conftest.py``, whose helpers are reused here): an embedded
+store in a temp folder holding a long variable-star light curve, a migrated SQLite file as the
+database, and Redis as the broker (absent Redis skips, and fails under ``CI=true``). The page
+is served by a live server thread of this module that uses that file database:
+pytest-django's session ``live_server`` keeps the in-memory one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.fits.conftest import (
+    REDIS_URL,
+    WorkerProcess,
+    _use_broker,
+    database_url,
+    require_redis,
+)
+
+from .test_browser import CHROMIUM_ARGS, shoot
+
+#: A periodic variable star with a long light curve in g and r, and the folder holding it.
+VARIABLE_STAR = "ZTF18adbaezj"
+DATA_FOLDER = "fink-parquet/sso-varstars-20240115"
+PASSWORD = "fits-panel-password"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def varstar_store(data_dir, tmp_path_factory):
+    """An embedded store holding :data:`DATA_FOLDER`, the default store of this process."""
+    from django.conf import settings
+
+    from alerts.ingest import expand_paths, ingest_paths
+    from alerts.tables import ALL_TABLES
+    from store import Store, configure, get_store
+
+    path = tmp_path_factory.mktemp("fits-panel-store") / "store"
+    store = Store.from_settings({"BACKEND": "embedded", "PATH": str(path)})
+    try:
+        store.create(*ALL_TABLES)
+        files, missing = expand_paths([str(data_dir / DATA_FOLDER)])
+        assert not missing, missing
+        report = ingest_paths(files, store=store)
+        assert report.errors == []
+    finally:
+        store.close()  # LMDB: one open environment per path and process
+    configure({"BACKEND": "embedded", "PATH": str(path)})
+    # Open every table once here, before the server's threads do: the page's three cutout
+    # requests opening the same LMDB table at once hung the live server in a first run.
+    for table in ALL_TABLES:
+        with get_store()[table].scan(limit=1) as rows:
+            next(rows, None)
+    yield path
+    configure(settings.STORE)
+
+
+@pytest.fixture(scope="module")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The test database on a SQLite file the worker can open, for this module only (as in
+    ``tests/fits/conftest.py``); the session's in-memory database comes back after.
+
+    The file is also what new threads connect to (``connections.settings``): the live server's
+    request threads then open their own connections rather than share the test's.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    old = connections["default"]
+    if old.vendor != "sqlite":
+        yield old.settings_dict
+        return
+    path = tmp_path_factory.mktemp("fits-panel-db") / "portal.sqlite3"
+    options = {**old.settings_dict.get("OPTIONS", {}), "timeout": 30}
+    settings_dict = {**old.settings_dict, "NAME": str(path), "OPTIONS": options}
+    swapped = old.__class__(settings_dict, alias="default")
+    connections["default"] = swapped
+    old_settings = connections.settings["default"]
+    connections.settings["default"] = settings_dict
+    try:
+        with django_db_blocker.unblock():
+            call_command("migrate", verbosity=0, interactive=False)
+        yield settings_dict
+    finally:
+        swapped.close()
+        connections["default"] = old
+        connections.settings["default"] = old_settings
+
+
+@pytest.fixture(scope="module")
+def fit_worker(varstar_store, django_db_setup, tmp_path_factory):
+    """A ``celery -A portal worker`` on Redis, on this module's store and database."""
+    require_redis()
+    import redis
+    from django.conf import settings
+
+    queue = f"fits-panel-{uuid.uuid4().hex[:8]}"
+    var_dir = tmp_path_factory.mktemp("fits-panel-var")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_VAR_DIR": str(var_dir),
+        "STORE_BACKEND": "embedded",
+        "STORE_PATH": str(varstar_store),
+        "DATABASE_URL": database_url(django_db_setup),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "CELERY_RESULT_BACKEND": f"file://{var_dir / 'results'}",
+        "FITS_SOFT_TIME_LIMIT": "120",
+        "FITS_TIME_LIMIT": "150",
+    }
+    previous = (
+        settings.CELERY_BROKER_URL,
+        dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    _use_broker(REDIS_URL, {}, queue)
+    worker = WorkerProcess(env=env, log_dir=var_dir)
+    worker.start()
+    yield worker
+    worker.stop()
+    _use_broker(*previous)
+    redis.Redis.from_url(REDIS_URL).delete(queue)
+
+
+@pytest.fixture(scope="module")
+def fits_server(django_db_setup, varstar_store):
+    """A live server thread on this module's database file (static files served)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+    from django.test.utils import modify_settings
+
+    thread = LiveServerThread("localhost", StaticFilesHandler, port=0)
+    thread.daemon = True
+    allowed = modify_settings(ALLOWED_HOSTS={"append": "localhost"})
+    allowed.enable()
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://localhost:{thread.port}"
+    thread.terminate()
+    allowed.disable()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from .test_browser import CHROMIUM, _unavailable
+
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, fits_server, fit_worker):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=fits_server)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.errors = errors
+    yield tab
+    context.close()
+
+
+def log_in(page, username: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(username, password=PASSWORD)
+    page.goto(f"/accounts/login/?next=/{VARIABLE_STAR}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action*=login] [type=submit]")
+    page.wait_for_url(f"**/{VARIABLE_STAR}")
+
+
+def test_anonymous_users_are_asked_to_log_in(page):
+    page.goto(f"/{VARIABLE_STAR}")
+    card = page.locator("#fits")
+    assert "Log in to run fits" in card.inner_text()
+    assert card.locator("form.fit-form").count() == 0
+
+
+def test_a_period_fit_runs_in_the_background_and_is_drawn(page):
+    log_in(page, "fitter")
+    card = page.locator("#fits")
+    assert card.locator("form.fit-form[data-kind=period]").is_visible()
+    assert card.locator("form.fit-form[data-kind=phase_curve]").count() == 0  # not an asteroid
+
+    # A parameter out of range: the API's 400 names it, shown on the card; nothing is queued.
+    period_form = card.locator("form.fit-form[data-kind=period]")
+    period_form.locator("input[name=period_min]").fill("0.0001")
+    period_form.locator("button[type=submit]").click()
+    page.wait_for_selector("#fits .fit-status.error", timeout=10_000)
+    assert "parameters.period_min" in card.locator(".fit-status").inner_text()
+    assert card.locator("table.fit-jobs tbody tr").count() == 0
+
+    # An empty range passes the API but fails in the worker: the job's error is shown.
+    period_form.locator("input[name=period_min]").fill("5")
+    period_form.locator("input[name=period_max]").fill("2")
+    period_form.locator("button[type=submit]").click()
+    page.wait_for_function(
+        "() => document.querySelector('#fits .fit-status.error')?.innerText.includes('failed')", timeout=60_000
+    )
+    assert "period_max" in card.locator(".fit-status").inner_text()
+    assert card.locator("table.fit-jobs tbody tr").first.get_attribute("data-status") == "failed"
+
+    # The search, on the worker: the card polls until the result comes.
+    period_form.locator("input[name=period_min]").fill("0.05")
+    period_form.locator("input[name=period_max]").fill("")
+    period_form.locator("button[type=submit]").click()
+    page.wait_for_function("() => document.querySelectorAll('#fits table.fit-jobs tbody tr').length === 2", timeout=10_000)
+    page.wait_for_selector("#fits .fit-result[data-drawn=true]", timeout=120_000)
+    assert card.locator(".fit-status.error").count() == 0
+
+    numbers = card.locator("dl.fit-numbers").inner_text()
+    assert "Best period" in numbers and "±" in numbers and " d" in numbers
+    row = card.locator("table.fit-jobs tbody tr").first
+    assert row.get_attribute("data-status") == "done"
+    assert "fitter" in row.inner_text() and "Period" in row.inner_text()
+
+    # The folded plot: points per band and the model, from the result JSON.
+    page.wait_for_selector("#fits .fit-plot[data-plot=main] .scatterlayer .point", timeout=30_000)
+    plotted = page.evaluate(
+        "() => document.querySelector('#fits .fit-plot[data-plot=main]').data"
+        ".filter(t => t.mode === 'markers').reduce((n, t) => n + t.x.length, 0)"
+    )
+    assert plotted > 50
+    assert page.evaluate("() => document.querySelector('#fits .fit-plot[data-plot=aux]').data.length") >= 1
+    card.scroll_into_view_if_needed()
+    shoot(page, "object-fit")
+
+    # A typed-in period only folds: a second job, done quickly, drawn at that period.
+    best = float(page.evaluate("() => document.querySelector('#fits .fit-plot[data-plot=main]').layout.title.text.split('= ')[1].split(' ')[0]"))
+    period_form.locator("input[name=period]").fill(f"{2 * best:.6f}")
+    period_form.locator("button[type=submit]").click()
+    page.wait_for_function(
+        "() => document.querySelector('#fits .fit-result').dataset.jobId !== undefined"
+        " && document.querySelectorAll('#fits table.fit-jobs tbody tr').length === 3"
+        " && document.querySelector('#fits table.fit-jobs tbody tr').dataset.status === 'done'"
+        " && document.querySelector('#fits dl.fit-numbers').innerText.includes('typed in')",
+        timeout=60_000,
+    )
+    assert page.errors == []
+
+    # The kept fits come back with the page, with who asked.
+    page.reload()
+    rows = card.locator("table.fit-jobs tbody tr")
+    assert rows.count() == 3
+    assert all("fitter" in text for text in rows.all_inner_texts())
+
+
+def test_asteroids_offer_a_phase_curve_fit_under_their_name(client, portal_store):
+    """The card keys phase-curve fits by the asteroid's name (ssnamenr), not the ZTF id."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("astro"))
+    body = client.get("/ZTF22aayqebm").content.decode()
+    assert 'data-kind="phase_curve" data-object-id="19205"' in body
+    assert 'data-kind="period" data-object-id="ZTF22aayqebm"' in body
