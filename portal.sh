@@ -75,7 +75,8 @@ tests() {
   setup
   trap stop_started EXIT
   start_hbase_if_possible
-  "$PY" -m pytest "$@"
+  # Two processes (the machine has 2 cores); a module stays on one worker so its fixtures are built once.
+  "$PY" -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
 }
 
 case "${1:-}" in

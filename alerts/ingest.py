@@ -61,7 +61,7 @@ from .tables import (
 )
 
 INGESTABLE_SUFFIXES = (".parquet", ".avro", ".parq")
-WRITE_BATCH = 5000  # rows per store batch: one LMDB transaction / HBase round trips of 1,000
+WRITE_BATCH = 10000  # rows per store batch: one LMDB transaction (a sync) / HBase round trips of 1,000
 CHUNK_ALERTS = 2000  # alerts of small files read before they are written together
 
 # Readers give every key of these field sets: rows are made by zipping the values, in order,
@@ -169,6 +169,21 @@ def _healpix(cache: list = []):  # noqa: B006 (a cache: astropy is imported on f
     return cache[0]
 
 
+_CUTOUT_COLUMNS = ("b:cutoutScience_stampData", "b:cutoutTemplate_stampData", "b:cutoutDifference_stampData")
+
+
+def _present(columns: tuple[str, ...], values: tuple) -> dict:
+    """``{column: value}`` for the values that are not None (C-level: no per-cell bytecode).
+
+    Rows built from a file leave out its null fields rather than write them as "remove this
+    cell": ingestion adds what a file says and never erases what another file said. The same
+    alert comes raw from ZTF and enriched from Fink, the same history point with the history of
+    many alerts, some of an older schema lacking fields a newer one gave. On HBase it also
+    spares a column delete per empty field, which costs the server as much as about 7 puts.
+    """
+    return dict(compress(zip(columns, values), map(is_not, values, repeat(None))))
+
+
 @dataclass
 class AlertRows:
     """The rows one file's alerts become, by table."""
@@ -198,11 +213,13 @@ def build_rows(alerts: list[dict]) -> AlertRows:
         oid = alert["objectId"]
         cand, fink = alert["candidate"], alert["fink"]
         jd = cand["jd"]
-        main = dict(zip(_CANDIDATE_COLUMNS, _CANDIDATE_VALUES(cand)))
-        main.update(zip(_FINK_COLUMNS, _FINK_VALUES(fink)))
+        main = _present(_CANDIDATE_COLUMNS, _CANDIDATE_VALUES(cand))
+        main.update(_present(_FINK_COLUMNS, _FINK_VALUES(fink)))
         main["i:objectId"] = oid
-        main["i:schemavsn"] = alert["schemavsn"]
-        main["i:publisher"] = alert["publisher"]
+        if alert["schemavsn"] is not None:
+            main["i:schemavsn"] = alert["schemavsn"]
+        if alert["publisher"] is not None:
+            main["i:publisher"] = alert["publisher"]
         main["d:classification"] = cls
         main_rows.append(main)
         objects.add(oid)
@@ -210,16 +227,10 @@ def build_rows(alerts: list[dict]) -> AlertRows:
 
         cutouts = alert["cutouts"]
         if any(cutouts.values()):
-            cutout_rows.append(
-                {
-                    "i:objectId": oid,
-                    "i:jd": jd,
-                    "i:candid": alert["candid"],
-                    "b:cutoutScience_stampData": cutouts["Science"],
-                    "b:cutoutTemplate_stampData": cutouts["Template"],
-                    "b:cutoutDifference_stampData": cutouts["Difference"],
-                }
-            )
+            stamps = (cutouts["Science"], cutouts["Template"], cutouts["Difference"])
+            row = _present(_CUTOUT_COLUMNS, stamps)
+            row.update({"i:objectId": oid, "i:jd": jd, "i:candid": alert["candid"]})
+            cutout_rows.append(row)
 
         for point in alert["prv_candidates"]:
             pjd = point["jd"]
@@ -229,12 +240,7 @@ def build_rows(alerts: list[dict]) -> AlertRows:
             if key in seen_history or key in alert_keys:
                 continue
             seen_history.add(key)
-            # Null fields are left out, not written as "remove this cell": the same point comes
-            # with the history of many alerts, some of an older schema lacking fields (drb...)
-            # that a newer alert's copy gave; each alert adds what it knows. (It also spares
-            # HBase a delete marker for every empty field of every upper limit.)
-            values = _PRV_VALUES(point)
-            row = dict(compress(zip(_PRV_COLUMNS, values), map(is_not, values, repeat(None))))
+            row = _present(_PRV_COLUMNS, _PRV_VALUES(point))
             row["i:objectId"] = oid
             if point["magpsf"] is None:
                 upper_limits.append(row)
@@ -250,6 +256,8 @@ def build_rows(alerts: list[dict]) -> AlertRows:
             "i:jdstarthist": cand["jdstarthist"],
             "d:classification": cls,
         }
+        if index["i:jdstarthist"] is None:
+            del index["i:jdstarthist"]
         time_rows.append(index)
         sky_rows.append({**index, "d:pixel": pixel})
         for label in _class_labels(cls, fink):

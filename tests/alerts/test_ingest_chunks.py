@@ -5,10 +5,20 @@ leave out null fields: the store must hold the same rows as when each file is in
 own. (Re-ingest, crashes, parallel commands and bad files: test_ingest.py.)
 """
 
+import copy
+
 import msgpack
 import pytest
 
-from alerts.ingest import expand_paths, ingest_file, ingest_paths, refresh_statistics
+from alerts.ingest import (
+    build_rows,
+    expand_paths,
+    ingest_file,
+    ingest_paths,
+    refresh_statistics,
+    write_alert_rows,
+)
+from alerts.readers import read_alerts
 from alerts.tables import ALL_TABLES, Alert, UpperLimit
 from store import Store
 
@@ -75,10 +85,26 @@ def test_workers_write_what_one_process_writes(files, tmp_path):
     assert dump(several) == dump(one)
 
 
-def test_history_points_keep_what_any_alert_said(data_dir, tmp_path):
-    """A history row holds no empty cell: a null field never erases another alert's value."""
+def test_rows_hold_no_null_cells(data_dir):
+    """Rows from files leave null fields out (a None would mean "erase this cell")."""
+    paths, _ = expand_paths([str(data_dir / "fink-parquet/young-transients-2024")])
+    built = build_rows([a for path in paths for batch in read_alerts(path) for a in batch])
+    history = [row for rows in built.detections.values() for row in rows]
+    for rows in [*built.rows.values(), history]:
+        assert all(None not in row.values() for row in rows)
+    assert built.rows[UpperLimit] and all("i:magpsf" not in r for r in built.rows[UpperLimit])
+
+
+def test_a_poorer_copy_of_an_alert_does_not_erase_a_richer_one(data_dir, tmp_path):
+    """The raw ZTF copy of an alert (no Fink columns) after Fink's copy: Fink's values stay."""
+    path = next((data_dir / "fink-parquet/young-transients-2024").glob("*.parquet"))
+    rich = next(read_alerts(path, batch_size=3))
+    raw = copy.deepcopy(rich)
+    for alert in raw:
+        alert["fink"] = dict.fromkeys(alert["fink"])
     store = new_store(tmp_path / "s")
-    ingest_paths(expand_paths([str(data_dir / "fink-parquet/young-transients-2024")])[0], store=store)
-    rows = list(store[UpperLimit].scan(start=b"\x00", limit=50))
-    assert rows and all(None not in row.values() for row in rows)
-    assert all("i:magpsf" not in row for row in rows)  # upper limits: no photometry
+    write_alert_rows(store, build_rows(rich))
+    write_alert_rows(store, build_rows(raw))
+    for alert in rich:
+        stored = store[Alert].get((alert["objectId"], alert["candidate"]["jd"]))
+        assert stored["d:cdsxmatch"] == alert["fink"]["cdsxmatch"] is not None
