@@ -1,0 +1,803 @@
+"""The REST API over HTTP beside its floors, measured in the same run on the same store.
+
+    .venv/bin/python bench/api.py [--sizes 100000[,1000000]] [--backends embedded[,hbase]]
+                                  [--repeat R] [--rebuild] [--output NAME]
+
+For each size N, a store holds N generated alerts (``bench/generate.py``, Parquet, made when
+missing) plus every real alert file of ``../shared/data`` (``alerts.ingest.ingest_paths``, as
+``manage.py ingest``). The embedded store is kept in ``bench/data/N/api-store-embedded`` and
+reused by later runs (``--rebuild`` makes it again); an HBase store is ingested under a fresh
+``benchapi<random>`` table prefix and dropped at the end. The real server then answers over HTTP:
+gunicorn ``portal.wsgi`` with 2 sync workers on a free 127.0.0.1 port (``STORE_BACKEND``,
+``STORE_PATH``, ``API_THROTTLE_ANON=none``, ``DEBUG=false``, a ``SECRET_KEY``, a migrated SQLite
+of its own), and a client (``requests.Session``, bounded loops) times each request, body read.
+
+Each route is measured interleaved (route, floor, ping, ...) with
+
+| route | floor (embedded: raw lmdb + msgpack; hbase: raw happybase + cell decoding) |
+|---|---|
+| ``objects`` of the object with most alerts, default columns | prefix scan of its ``ztf`` rows + orjson |
+| ``objects`` of the longest light curve, ``withupperlim`` | prefix scans of ``ztf``, ``upper_limits``, ``bad_quality`` + orjson |
+| ``conesearch`` 5″, 1′, 1°, 5°, n=1000 | range scans of the same sky-index pixel ranges (rows = ``X-Rows-Scanned``) + point reads of the rows returned + orjson |
+| ``latests`` n=10, n=1000 | reverse range scan of the class index (n rows) + n point reads + orjson |
+| ``ping`` (the trivial DRF view) | request overhead: each route's req/s (1 client, sequential) as a fraction of ping's |
+
+Floors run in the client process; geometry (the cone's pixel ranges) and the keys of the rows to
+read are computed before timing, so a floor is only the store reads and the JSON encoding. The
+``↳ vs floor + ping`` rows (no target) compare the same route samples with floor + ping of the
+same loop iteration: the least a served request could cost.
+
+Cost on the shared 2-core machine (load 2-8): with the embedded store built, the default run
+(100k, embedded) takes under a minute; building it took 12 minutes (ingest at ~150 alerts/s with
+2 processes, bench/data/100000 already generated); an HBase run adds its ingest (18 minutes at
+~100 alerts/s for 100k) every time. Sets of 1M alerts are generated without cutouts (disk) and
+would take about 2 hours to ingest at these rates.
+
+Targets (``../shared/docs/PERFORMANCE.md``): objects p50 ≤ 3× floor and p95 ≤ 50 ms embedded
+(≤ 0.5 s hbase); conesearch r ≤ 1′ p95 ≤ 50 ms embedded (≤ 0.5 s hbase); latests N ≤ 1000 p95
+≤ 100 ms embedded; a 5° cone answers (200) without timing out. Results:
+``bench/results/api.json`` and ``.md``. HBase is skipped with a message when its Thrift server is
+not reachable.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, sys.path[0] is bench/: the repository root must come first.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import msgpack
+import orjson
+import requests
+
+from bench import generate
+from bench.common import (
+    Result,
+    fmt_ns,
+    measure_interleaved,
+    percentile,
+    print_table,
+    write_results,
+)
+
+SERVER_WORKERS = 2
+REQUEST_TIMEOUT = 120  # client side; the server's own worker timeout is gunicorn's (see Server)
+GUNICORN_TIMEOUT = 60
+NO_CUTOUTS_FROM = 1_000_000  # as bench/ingest.py: sets this big are generated without cutouts
+HBASE_FLOORS_TIMEOUT_MS = 60_000
+CONE_RADII = (("5″", 5.0), ("1′", 60.0), ("1°", 3600.0), ("5°", 18000.0))
+MS = 1_000_000  # ns
+PREFERRED_CLASS = b"SN candidate"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _django():
+    import django
+
+    django.setup()
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class ApiResult(Result):
+    """A route beside its floor, with PERFORMANCE.md's targets: a ratio (p50), an absolute p95,
+    and/or "must answer" (the 5° cone)."""
+
+    ratio_max: float | None = None
+    p95_max_ns: float | None = None
+    must_finish: bool = False
+    finished: bool = True
+
+    @property
+    def ok(self) -> bool | None:
+        checks = []
+        if self.ratio_max is not None:
+            checks.append(self.ratio <= self.ratio_max)
+        if self.p95_max_ns is not None:
+            checks.append(self.adapter_p95 <= self.p95_max_ns)
+        if self.must_finish:
+            checks.append(self.finished)
+        return all(checks) if checks else None
+
+    def target_text(self) -> str:
+        parts = []
+        if self.ratio_max is not None:
+            parts.append(f"≤ {self.ratio_max:g}×")
+        if self.p95_max_ns is not None:
+            parts.append(f"p95 ≤ {fmt_ns(self.p95_max_ns)}")
+        if self.must_finish:
+            parts.append("answers")
+        return ", ".join(parts) or "-"
+
+    def cells(self) -> list[str]:
+        cells = super().cells()
+        if not self.floor:  # ping: no floor, no ratio
+            cells[6] = "-"
+        cells[7] = self.target_text()
+        return cells
+
+    def as_dict(self) -> dict[str, Any]:
+        out = super().as_dict()
+        out.update(target=self.target_text(), ratio_max=self.ratio_max, p95_max_ns=self.p95_max_ns,
+                   must_finish=self.must_finish, finished=self.finished)
+        return out
+
+
+def targets(kind: str, backend: str) -> dict[str, Any]:
+    """PERFORMANCE.md's targets for a route kind on a backend."""
+    embedded = backend == "embedded"
+    if kind == "objects":
+        return {"ratio_max": 3.0, "p95_max_ns": (50 if embedded else 500) * MS}
+    if kind == "cone-small":
+        return {"p95_max_ns": (50 if embedded else 500) * MS}
+    if kind == "cone-5deg":
+        return {"must_finish": True}
+    if kind == "latests":
+        return {"p95_max_ns": 100 * MS} if embedded else {}
+    return {}
+
+
+# -- stores ---------------------------------------------------------------------------------------
+def generated_files(n: int) -> list[str]:
+    """The Parquet files of ``bench/data/N`` (made by bench/generate.py when missing)."""
+    folder = generate.DATA_DIR / str(n)
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if manifest is None or manifest.get("alerts") != n:
+        cutouts = n < NO_CUTOUTS_FROM
+        log(f"  generating {n:,} alerts into {folder} (cutouts: {cutouts}) ...")
+        started = time.perf_counter()
+        generate.generate(n, folder, cutouts=cutouts, jobs=os.cpu_count() or 1, log=lambda *_: None)
+        log(f"  generated in {time.perf_counter() - started:.0f} s")
+    return sorted(str(p) for p in (folder / "parquet").iterdir() if p.name.endswith(".parquet"))
+
+
+def demo_files() -> list[str]:
+    from alerts.datadir import find_data_dir
+    from alerts.ingest import expand_paths
+
+    found = find_data_dir()
+    if found is None:
+        raise SystemExit("no demo data (../shared/data or PORTAL_DATA)")
+    files, _ = expand_paths([str(found)])
+    return [str(f) for f in files]
+
+
+def fill(store, n: int) -> dict[str, Any]:
+    """Ingest N generated alerts and the real demo files into ``store``; what it took."""
+    from alerts.ingest import ingest_paths
+    from alerts.tables import ALL_TABLES
+
+    started = time.perf_counter()
+    files = generated_files(n)
+    generated_s = time.perf_counter() - started
+    store.create(*ALL_TABLES)
+    started = time.perf_counter()
+    workers = os.cpu_count() or 1
+    report = ingest_paths([Path(f) for f in files + demo_files()], store=store, workers=workers)
+    seconds = time.perf_counter() - started
+    if report.errors:
+        raise SystemExit(f"ingest errors: {[(e.path, e.error) for e in report.errors][:3]}")
+    info = {"generated": n, "alerts": report.total("alerts"), "objects": report.total("objects"),
+            "upper_limits": report.total("upper_limits"), "bad_quality": report.total("bad_quality"),
+            "ingest_s": round(seconds, 1), "ingest_workers": workers, "generate_s": round(generated_s, 1)}
+    log(f"  ingested {info['alerts']:,} alerts in {seconds:.0f} s ({info['alerts'] / seconds:,.0f}/s, "
+        f"{workers} processes)")
+    return info
+
+
+def embedded_store(n: int, rebuild: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Settings and build info of the embedded store of size N, built once and kept."""
+    from store import Store
+
+    folder = generate.DATA_DIR / str(n) / "api-store-embedded"
+    marker = folder / "built.json"
+    settings = {"BACKEND": "embedded", "PATH": str(folder)}
+    if marker.exists() and not rebuild:
+        info = json.loads(marker.read_text())
+        if info.get("generated") == n:
+            log(f"  reusing {folder} ({info['alerts']:,} alerts, built {info.get('date', '?')})")
+            return settings, info
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    log(f"  building the embedded store {folder} ...")
+    store = Store.from_settings(settings)
+    try:
+        info = fill(store, n)
+    finally:
+        store.close()
+    info["picks"] = pick_embedded(str(folder))
+    info["date"] = time.strftime("%Y-%m-%d %H:%M")
+    info["bytes"] = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    marker.write_text(json.dumps(info, indent=1) + "\n")
+    return settings, info
+
+
+def hbase_settings() -> dict[str, Any]:
+    return {
+        "BACKEND": "hbase",
+        "HBASE_HOST": os.environ.get("HBASE_HOST", "127.0.0.1"),
+        "HBASE_PORT": int(os.environ.get("HBASE_PORT", "9090")),
+        "HBASE_TABLE_PREFIX": f"benchapi{uuid.uuid4().hex[:8]}",
+        "HBASE_TIMEOUT_MS": HBASE_FLOORS_TIMEOUT_MS,
+    }
+
+
+def hbase_reachable() -> bool:
+    host, port = os.environ.get("HBASE_HOST", "127.0.0.1"), int(os.environ.get("HBASE_PORT", "9090"))
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def drop_hbase(settings: dict[str, Any]) -> None:
+    from alerts.tables import ALL_TABLES
+    from store import SchemaRow, Store
+
+    store = Store.from_settings(settings)
+    try:
+        store.drop(*ALL_TABLES)
+        store.manager(SchemaRow).drop()
+    finally:
+        store.close()
+
+
+SKIP_HBASE = "SKIP hbase: Thrift server not reachable (deploy/hbase/hbase.sh start)"
+
+
+@contextlib.contextmanager
+def open_store(size: int, backend: str, rebuild: bool = False):
+    """``(settings, build info)`` of a store of N generated alerts + the demo data, or None when
+    HBase is not reachable. Embedded stores are kept (``bench/data/N/api-store-embedded``); an
+    HBase one is ingested under a fresh table prefix and dropped on exit."""
+    if backend == "embedded":
+        yield embedded_store(size, rebuild)
+        return
+    if not hbase_reachable():
+        print(SKIP_HBASE, flush=True)
+        yield None
+        return
+    from store import Store
+
+    settings = hbase_settings()
+    log(f"  hbase table prefix {settings['HBASE_TABLE_PREFIX']}")
+    try:
+        store = Store.from_settings(settings)
+        try:
+            info = fill(store, size)
+        finally:
+            store.close()
+        # The same data as the embedded store of this size: the same objects and class.
+        _, embedded_info = embedded_store(size, False)
+        info["picks"] = embedded_info["picks"]
+        yield settings, info
+    finally:
+        drop_hbase(settings)
+
+
+# -- what to ask for ---------------------------------------------------------------------------------
+def pick_embedded(path: str) -> dict[str, Any]:
+    """Objects and class to query, read from the store's keys (raw lmdb, once per build).
+
+    ``typical``: an object with 14 alerts, else the one with most alerts (generated copies keep
+    their source's alert count); ``longest``: the most rows with upper limits and bad-quality
+    points (the longest light curve); ``class``: ``SN candidate`` when it has 1,000 alerts, else
+    the class with most alerts in the class index other than ``Unknown``.
+    """
+    import lmdb
+
+    env = lmdb.open(path, readonly=True, max_dbs=128, map_size=1 << 40)
+    try:
+        nalerts: dict[bytes, int] = {}
+        points: Counter = Counter()
+        classes: Counter = Counter()
+        with env.begin() as txn:
+            def db(name):  # a handle opened in a read transaction lives as long as it
+                return env.open_db(name.encode(), txn=txn, create=False)
+
+            for key, value in txn.cursor(db("objects")):
+                nalerts[key] = msgpack.unpackb(value, raw=False).get("d:nalerts") or 0
+            for table in ("ztf", "upper_limits", "bad_quality"):
+                for key in txn.cursor(db(table)).iternext(values=False):
+                    points[key.rpartition(b"_")[0]] += 1
+            for key in txn.cursor(db("index_class")).iternext(values=False):
+                classes[key.partition(b"|")[0]] += 1
+    finally:
+        env.close()
+    fourteen = sorted(k for k, v in nalerts.items() if v == 14)
+    most = max(nalerts.values())
+    typical = fourteen[0] if fourteen else min(k for k, v in nalerts.items() if v == most)
+    longest, longest_rows = max(points.items(), key=lambda item: (item[1], item[0]))
+    # Fink's usual example class when it holds enough alerts for n=1000, else the most common
+    # class other than the catch-all "Unknown".
+    ranked = [(k, v) for k, v in classes.most_common() if k != b"Unknown"] or classes.most_common()
+    name, count = next(((k, v) for k, v in ranked if k == PREFERRED_CLASS and v >= 1000), ranked[0])
+    return {
+        "typical": typical.decode(), "typical_alerts": nalerts[typical], "has_14": bool(fourteen),
+        "max_alerts": most, "longest": longest.decode(), "longest_rows": longest_rows,
+        "class": name.decode(), "class_alerts": count,
+    }
+
+
+def summary_position(base: str, session: requests.Session, object_id: str) -> tuple[float, float]:
+    rows = session.get(f"{base}/api/v1/objects", params={"objectId": object_id, "columns": "i:ra,i:dec"},
+                       timeout=REQUEST_TIMEOUT).json()
+    return rows[0]["i:ra"], rows[0]["i:dec"]
+
+
+# -- the server ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn ``portal.wsgi`` on a free local port over a store; stopped on exit."""
+
+    def __init__(self, store_settings: dict[str, Any], workers: int = SERVER_WORKERS):
+        self.store_settings = store_settings
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+        self.folder = tempfile.mkdtemp(prefix="bench-api-server-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        s = self.store_settings
+        env.update(
+            DJANGO_SETTINGS_MODULE="portal.settings",
+            STORE_BACKEND=s["BACKEND"],
+            API_THROTTLE_ANON="none",
+            DEBUG="false",
+            SECRET_KEY=f"bench-api-{uuid.uuid4().hex}",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            DATABASE_URL=f"sqlite:///{self.folder}/portal.sqlite3",
+            LOG_LEVEL="WARNING",
+        )
+        if s["BACKEND"] == "embedded":
+            env["STORE_PATH"] = s["PATH"]
+        else:
+            env.update(HBASE_HOST=str(s["HBASE_HOST"]), HBASE_PORT=str(s["HBASE_PORT"]),
+                       HBASE_TABLE_PREFIX=s["HBASE_TABLE_PREFIX"], HBASE_TIMEOUT_MS=str(s["HBASE_TIMEOUT_MS"]))
+        return env
+
+    def __enter__(self) -> Self:
+        env = self.env()
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)
+        self.errors = open(Path(self.folder) / "gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(self.workers),
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(GUNICORN_TIMEOUT), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited: {self.log_tail()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.base}/api/v1/ping", timeout=5).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not answer within 90 s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return (Path(self.folder) / "gunicorn.log").read_text()[-2000:]
+        return ""
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the master stops its workers
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # our own session only
+                self.process.wait()
+        with contextlib.suppress(Exception):
+            self.errors.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# -- floors ----------------------------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    raise TypeError(type(value).__name__)
+
+
+def encode(rows: list[dict]) -> bytes:
+    return orjson.dumps(rows, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class EmbeddedFloor:
+    """The least work on the embedded store: raw lmdb cursors and gets, msgpack, orjson."""
+
+    label = "lmdb + msgpack + orjson"
+
+    def __init__(self, path: str):
+        import lmdb
+
+        # As the embedded backend opens it (a table handle is kept only when opened outside a
+        # read-only environment); nothing writes while the benchmark runs.
+        self.env = lmdb.open(path, max_dbs=128, map_size=1 << 40, readahead=False)
+        self.dbs = {name: self.env.open_db(name.encode(), create=False)
+                    for name in ("ztf", "upper_limits", "bad_quality", "index_sky", "index_class")}
+        self.unpackb = msgpack.unpackb
+
+    def close(self) -> None:
+        self.env.close()
+
+    def _prefix(self, txn, table: str, prefix: bytes, out: list) -> None:
+        unpackb = self.unpackb
+        cursor = txn.cursor(self.dbs[table])
+        if cursor.set_range(prefix):
+            for key, value in cursor:
+                if not key.startswith(prefix):
+                    break
+                out.append(unpackb(value, raw=False, strict_map_key=False))
+
+    def objects(self, prefix: bytes, tables: tuple[str, ...]) -> bytes:
+        rows: list[dict] = []
+        with self.env.begin() as txn:
+            for table in tables:
+                self._prefix(txn, table, prefix, rows)
+        return encode(rows)
+
+    def cone(self, ranges: list[tuple[bytes, bytes]], keys: list[bytes]) -> tuple[bytes, int]:
+        unpackb = self.unpackb
+        scanned = 0
+        with self.env.begin() as txn:
+            cursor = txn.cursor(self.dbs["index_sky"])
+            for low, high in ranges:
+                if not cursor.set_range(low):
+                    continue
+                for key, value in cursor:
+                    if key >= high:
+                        break
+                    unpackb(value, raw=False, strict_map_key=False)
+                    scanned += 1
+            get = txn.get
+            db = self.dbs["ztf"]
+            rows = [unpackb(get(k, db=db), raw=False, strict_map_key=False) for k in keys]
+        return encode(rows), scanned
+
+    def latests(self, prefix: bytes, n: int, alert_key: Callable) -> bytes:
+        unpackb = self.unpackb
+        end = prefix[:-1] + b"}"
+        index = []
+        with self.env.begin() as txn:
+            cursor = txn.cursor(self.dbs["index_class"])
+            found = cursor.prev() if cursor.set_range(end) else cursor.last()
+            while found and len(index) < n:
+                key = cursor.key()
+                if not key.startswith(prefix):
+                    break
+                index.append(unpackb(cursor.value(), raw=False, strict_map_key=False))
+                found = cursor.prev()
+            get, db = txn.get, self.dbs["ztf"]
+            rows = [unpackb(get(alert_key(r["i:objectId"], r["i:jd"]), db=db), raw=False, strict_map_key=False)
+                    for r in index]
+        return encode(rows)
+
+
+class HBaseFloor:
+    """The least work on HBase: raw happybase scans and gets, each cell decoded by its codec (JSON
+    cannot hold the raw bytes), orjson."""
+
+    label = "happybase + cell decoding + orjson"
+
+    def __init__(self, settings: dict[str, Any]):
+        import happybase
+
+        from alerts.tables import Alert, BadQuality, ClassIndex, SkyIndex, UpperLimit
+
+        self.connection = happybase.Connection(
+            settings["HBASE_HOST"], int(settings["HBASE_PORT"]), timeout=HBASE_FLOORS_TIMEOUT_MS,
+            autoconnect=True, table_prefix=settings["HBASE_TABLE_PREFIX"], table_prefix_separator="_",
+            transport="buffered", protocol="binary",
+        )
+        self.tables = {}
+        self.decoders = {}
+        for table in (Alert, UpperLimit, BadQuality, SkyIndex, ClassIndex):
+            self.tables[table.name] = self.connection.table(table.name)
+            self.decoders[table.name] = {c.encode(): (c, f.codec.decode) for c, f in table.fields_by_column.items()}
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _decode(self, table: str, data: dict) -> dict:
+        dec = self.decoders[table]
+        out = {}
+        for raw, value in data.items():
+            column, decode = dec[raw]
+            out[column] = decode(value)
+        return out
+
+    def objects(self, prefix: bytes, tables: tuple[str, ...]) -> bytes:
+        rows = []
+        for table in tables:
+            for _, data in self.tables[table].scan(row_prefix=prefix, batch_size=1000):
+                rows.append(self._decode(table, data))
+        return encode(rows)
+
+    def cone(self, ranges: list[tuple[bytes, bytes]], keys: list[bytes]) -> tuple[bytes, int]:
+        from alerts.selectors.search import _INDEX_READ
+
+        scanned = 0
+        columns = [c.encode() for c in _INDEX_READ]
+        for low, high in ranges:
+            for _, data in self.tables["index_sky"].scan(row_start=low, row_stop=high, columns=columns,
+                                                          batch_size=1000):
+                self._decode("index_sky", data)
+                scanned += 1
+        rows = [self._decode("ztf", data) for _, data in self.tables["ztf"].rows(keys)] if keys else []
+        return encode(rows), scanned
+
+    def latests(self, prefix: bytes, n: int, alert_key: Callable) -> bytes:
+        from alerts.selectors.search import _INDEX_READ
+
+        end = prefix[:-1] + b"}"
+        columns = [c.encode() for c in _INDEX_READ]
+        index = [self._decode("index_class", data) for _, data in self.tables["index_class"].scan(
+            row_start=end, row_stop=prefix, reverse=True, limit=n, columns=columns, batch_size=min(n, 1000))]
+        keys = [alert_key(r["i:objectId"], r["i:jd"]) for r in index]
+        rows = [self._decode("ztf", data) for _, data in self.tables["ztf"].rows(keys)] if keys else []
+        return encode(rows)
+
+
+# -- the measurements ----------------------------------------------------------------------------------
+@dataclass
+class Case:
+    """One route request and its floor."""
+
+    name: str
+    kind: str
+    path: str
+    params: dict[str, Any]
+    floor: Callable[[], Any]
+    samples: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def http_get(session: requests.Session, url: str, params: dict[str, Any]) -> requests.Response:
+    response = session.get(url, params=params, timeout=REQUEST_TIMEOUT)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} {params}: HTTP {response.status_code}: {response.text[:300]}")
+    return response
+
+
+def build_cases(base: str, session: requests.Session, floor, picks: dict[str, Any], repeat: int) -> list[Case]:
+    """The requests to time, their floors, and what each returns (read once, untimed)."""
+    from alerts.selectors.search import _cone_ranges, _pixel_key
+    from alerts.tables import Alert, ClassIndex
+
+    alert_prefix = Alert.key.prefix
+    cases = []
+    typical, longest = picks["typical"], picks["longest"]
+    cases.append(Case(f"objects {typical} ({picks['typical_alerts']} alerts)", "objects", "/api/v1/objects",
+                      {"objectId": typical},
+                      lambda: floor.objects(alert_prefix(typical), ("ztf",)), 2 * repeat))
+    cases.append(Case(f"objects {longest} withupperlim ({picks['longest_rows']:,} rows)", "objects",
+                      "/api/v1/objects", {"objectId": longest, "withupperlim": "true"},
+                      lambda: floor.objects(alert_prefix(longest), ("ztf", "upper_limits", "bad_quality")),
+                      max(10, repeat // 2)))
+    ra, dec = summary_position(base, session, typical)
+    for label, radius in CONE_RADII:
+        params = {"ra": ra, "dec": dec, "radius": radius, "n": 1000}
+        rows = http_get(session, f"{base}/api/v1/conesearch", params).json()
+        keys = [Alert.key.of_values(r["i:objectId"], r["i:jd"]) for r in rows]
+        ranges = [(_pixel_key(lo).encode(), _pixel_key(hi).encode()) for lo, hi in _cone_ranges(ra, dec, radius / 3600)]
+        kind = "cone-5deg" if radius >= 18000 else "cone-small" if radius <= 60 else "cone"
+        samples = 2 * repeat if radius <= 60 else repeat if radius <= 3600 else max(10, repeat // 2)
+        cases.append(Case(f"conesearch {label} n=1000", kind, "/api/v1/conesearch", params,
+                          lambda ranges=ranges, keys=keys: floor.cone(ranges, keys), samples,
+                          {"ranges": len(ranges)}))
+    prefix = ClassIndex.key.prefix(picks["class"])
+    for n in (10, 1000):
+        cases.append(Case(f"latests n={n}", "latests", "/api/v1/latests", {"class": picks["class"], "n": n},
+                          lambda n=n: floor.latests(prefix, n, Alert.key.of_values),
+                          2 * repeat if n <= 10 else repeat))
+    return cases
+
+
+def run_backend(backend: str, size: int, store_settings: dict, picks: dict, repeat: int) -> tuple[list, list]:
+    """Start the server over the store and measure every case; (results, detail rows)."""
+    floor = EmbeddedFloor(store_settings["PATH"]) if backend == "embedded" else HBaseFloor(store_settings)
+    results, details = [], []
+    try:
+        with Server(store_settings) as server:
+            log(f"  server {server.base} ({SERVER_WORKERS} gunicorn workers), floor: {floor.label}")
+            session = requests.Session()
+            ping_url = f"{server.base}/api/v1/ping"
+
+            def ping():
+                return http_get(session, ping_url, {})
+
+            cases = build_cases(server.base, session, floor, picks, repeat)
+            all_ping: list[int] = []
+            for case in cases:
+                url = server.base + case.path
+
+                def route(url=url, params=case.params):
+                    return http_get(session, url, params)
+
+                # What the route returns (untimed), checked against its floor.
+                try:
+                    response = route()
+                except (requests.RequestException, RuntimeError) as exc:
+                    log(f"  {case.name}: FAILED {exc}")
+                    results.append(ApiResult(case.name, backend, [], [], note=str(exc)[:300], finished=False,
+                                             **targets(case.kind, backend)))
+                    continue
+                rows = len(response.json())
+                scanned = response.headers.get("X-Rows-Scanned")
+                floor_out = case.floor()
+                floor_scanned = floor_out[1] if isinstance(floor_out, tuple) else None
+                log(f"  {case.name}: {rows} rows, scanned {scanned}, {len(response.content):,} B; "
+                    f"{case.samples} samples")
+                # Both workers warm (imports, first store reads) before timing.
+                for _ in range(2 * SERVER_WORKERS):
+                    route()
+                a, f, p = measure_interleaved([route, case.floor, ping], case.samples, warmup=2)
+                all_ping += p
+                result = ApiResult(case.name, backend, a, f, note=f"floor: {floor.label}",
+                                   **targets(case.kind, backend))
+                mean_route, mean_ping = sum(a) / len(a), sum(p) / len(p)
+                detail = {
+                    "operation": case.name, "backend": backend, "size": size, "rows": rows,
+                    "scanned": int(scanned) if scanned is not None else None,
+                    "floor_scanned": floor_scanned, "bytes": len(response.content),
+                    "req_s": 1e9 / mean_route, "ping_req_s": 1e9 / mean_ping,
+                    "of_ping": mean_ping / mean_route, "ping_p50_ns": percentile(p, 50),
+                    "route_p10_ns": percentile(a, 10), "floor_p10_ns": percentile(f, 10),
+                    "ping_p10_ns": percentile(p, 10), **case.info,
+                }
+                result.extra = detail
+                results.append(result)
+                details.append(detail)
+                # Diagnostic: the least a served request can cost, i.e. the floor plus the request
+                # overhead (ping) of the same iteration; no target.
+                results.append(ApiResult("  ↳ vs floor + ping", backend, a, [x + y for x, y in zip(f, p)],
+                                         note="diagnostic: floor + ping of the same loop iteration"))
+            ping_result = ApiResult("ping (trivial DRF view)", backend, all_ping, [],
+                                    note="request overhead; no floor")
+            results.insert(0, ping_result)
+            details.insert(0, {"operation": ping_result.operation, "backend": backend, "size": size,
+                               "rows": None, "scanned": None, "floor_scanned": None, "bytes": None,
+                               "req_s": 1e9 / (sum(all_ping) / len(all_ping)), "of_ping": 1.0,
+                               "route_p10_ns": percentile(all_ping, 10)})
+    finally:
+        floor.close()
+    return results, details
+
+
+# -- output ----------------------------------------------------------------------------------------
+DETAIL_HEADER = ("operation", "backend", "size", "rows", "X-Rows-Scanned", "floor scanned", "bytes", "req/s",
+                 "× ping req/s", "route p10", "floor p10", "ratio (p10)")
+
+
+def detail_cells(d: dict) -> list[str]:
+    def num(v):
+        return "-" if v is None else f"{v:,}"
+
+    return [d["operation"], d["backend"], f"{d['size']:,}", num(d["rows"]), num(d["scanned"]),
+            num(d["floor_scanned"]), num(d["bytes"]), f"{d['req_s']:,.0f}", f"{d['of_ping']:.2f}",
+            fmt_ns(d.get("route_p10_ns", math.nan)), fmt_ns(d.get("floor_p10_ns", math.nan)),
+            f"{d['route_p10_ns'] / d['floor_p10_ns']:.2f}×" if d.get("floor_p10_ns") else "-"]
+
+
+def format_details(details: list[dict]) -> str:
+    cells = [detail_cells(d) for d in details]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(DETAIL_HEADER)]
+    line = lambda cs: "  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cs, widths)))
+    return "\n".join([line(DETAIL_HEADER), "  ".join("-" * w for w in widths), *map(line, cells)])
+
+
+def markdown_details(details: list[dict]) -> str:
+    head = "| " + " | ".join(DETAIL_HEADER) + " |"
+    sep = "|" + "|".join(["---"] * 2 + ["---:"] * (len(DETAIL_HEADER) - 2)) + "|"
+    return "\n".join([head, sep, *("| " + " | ".join(detail_cells(d)) + " |" for d in details)])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000", help="generated alerts per store, comma-separated")
+    parser.add_argument("--backends", default="embedded", help="embedded, hbase (comma-separated)")
+    parser.add_argument("--repeat", type=int, default=50,
+                        help="samples of the middle cases (small ones take 2×, the heaviest ½×; default 50)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the embedded stores")
+    parser.add_argument("--output", default="api", help="bench/results/<name>.json and .md")
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if set(backends) - {"embedded", "hbase"}:
+        parser.error("backends: embedded, hbase")
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    _django()
+
+    load_before = os.getloadavg()
+    results, details, skipped, builds = [], [], [], {}
+    for size in sizes:
+        for backend in backends:
+            log(f"{size:,} alerts, {backend}:")
+            with open_store(size, backend, args.rebuild) as opened:
+                if opened is None:
+                    skipped.append(SKIP_HBASE)
+                    continue
+                settings, info = opened
+                builds[f"{size}-{backend}"] = info
+                res, det = run_backend(backend, size, settings, info["picks"], args.repeat)
+            for r in res:
+                if len(sizes) > 1 and not r.operation.startswith("  ↳"):
+                    r.operation = f"[{size:,}] {r.operation}"
+            results += res
+            details += det
+    load_after = os.getloadavg()
+    if not results:
+        return 0
+    print()
+    print_table(results)
+    print()
+    print(format_details(details))
+    command = ".venv/bin/python bench/api.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    notes = [
+        (f"server: gunicorn portal.wsgi, {SERVER_WORKERS} sync workers, DEBUG=false, API_THROTTLE_ANON=none; "
+        "client: one requests.Session, sequential requests, each timed to the end of the body; "
+        "gunicorn's sync workers close each connection, so every request (ping too) opens one."),
+        ("floor (embedded): raw lmdb cursor/gets + msgpack.unpackb + orjson.dumps in the client process; "
+        "(hbase): raw happybase scans/gets + the codecs' decode of each cell + orjson.dumps."),
+        ("objects: the object with most alerts (no object has 14: the real data's most is "
+        f"{builds and next(iter(builds.values()))['picks']['max_alerts']} alerts and generated copies keep "
+        "their source's count) and the longest light curve with withupperlim."),
+        ("conesearch: centred on that object; floor = range scans of the same sky-index pixel ranges "
+        "(computed before timing) + point reads of the rows returned. latests: SN candidate if it holds "
+        "1,000 alerts, else the most common class but Unknown."),
+        ("↳ rows are diagnostics (no target): the same route samples against floor + ping summed per "
+        "loop iteration, i.e. the least a served request could cost."),
+        "p10 columns: the 10th percentiles, steadier than p50 when other jobs preempt many samples.",
+        ("req/s = 1 / mean latency of one sequential client; × ping = that over ping's req/s in the same "
+        "interleaved loop."),
+        (f"load average (1, 5, 15 min): {tuple(round(x, 2) for x in load_before)} before, "
+        f"{tuple(round(x, 2) for x in load_after)} after."),
+        *skipped,
+    ]
+    meta = {"sizes": sizes, "backends": backends, "repeat": args.repeat, "builds": builds,
+            "details": details, "details_table": markdown_details(details),
+            "loadavg_before": load_before, "loadavg_after": load_after}
+    json_path, md_path = write_results(args.output, results, command=command.strip(), meta=meta, notes=notes)
+    with open(md_path, "a") as fh:
+        fh.write("\n" + markdown_details(details) + "\n")
+    print(f"\nwrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,364 @@
+"""Ingestion throughput beside the cost of only decoding the same files, same run.
+
+    .venv/bin/python bench/ingest.py --sizes 10000,100000 [--backends embedded,hbase]
+                                     [--format parquet,avro] [--demo] [--workers N]
+
+For each generated set (``bench/data/N``, made by ``bench/generate.py`` when missing) and format,
+each backend ingests the files into a fresh store with ``alerts.ingest.ingest_paths`` (the
+service behind ``manage.py ingest``), and the floor decodes the same files with the same number
+of processes: ``pyarrow.parquet.read_table`` for Parquet, a fastavro read of every record for
+Avro. Also reported, as diagnostics: ``read_table`` + ``to_pylist`` (what a row-wise consumer of
+Arrow pays at least) and ``alerts.readers.read_alerts`` (the normalized alerts ingestion starts
+from). The floor runs before and after the ingest and the faster run counts, so noise from other
+work on the machine cannot flatter the ratio. One alert's rows are built untimed first, so that
+the one-off import of astropy is not counted.
+
+Targets (../shared/docs/PERFORMANCE.md): ingest ≥ 50 % of the floor rate on embedded, ≥ 25 % on
+HBase. ``--demo`` adds the real files of ``../shared/data`` (mixed Parquet and Avro, many small
+files; their floor is the decode of each alert file in its format). Sets of 1M alerts are made
+without cutouts (see the note printed). HBase is skipped with a message when its Thrift server
+is not reachable; its tables are made under a fresh ``benchingest<random>`` prefix and dropped.
+Results: ``bench/results/ingest.json`` and ``.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, sys.path[0] is bench/, where bench/store.py would shadow the ``store`` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+import fastavro
+import pyarrow.parquet as pq
+
+from alerts.datadir import find_data_dir
+from alerts.ingest import build_rows, expand_paths, ingest_paths
+from alerts.readers import UnreadableFile, read_alerts, sniff
+from alerts.tables import ALL_TABLES
+from bench import generate
+from bench.common import Result, write_results
+from store import SchemaRow, Store
+
+TARGETS = {"embedded": 0.50, "hbase": 0.25}  # ingest rate / floor rate, at least
+NO_CUTOUTS_FROM = 1_000_000  # sets this big are generated without cutouts (disk)
+
+
+# -- floors ---------------------------------------------------------------------------------------
+def _decode_parquet(path: str) -> int:
+    return pq.read_table(path).num_rows
+
+
+def _decode_parquet_pylist(path: str) -> int:
+    return len(pq.read_table(path).to_pylist())
+
+
+def _decode_avro(path: str) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fastavro.reader(fh))
+
+
+def _read_normalized(path: str) -> int:
+    return sum(len(batch) for batch in read_alerts(path))
+
+
+def _kinds(files: list[str]) -> dict[str, str]:
+    """Each file's format, 'parquet', 'avro', or '' for files holding no alerts (not timed)."""
+    kinds = {}
+    for path in files:
+        try:
+            kind = sniff(path)
+        except UnreadableFile:  # ingestion reports it, the floor skips it
+            kind = ""
+        kinds[path] = {"alerts-parquet": "parquet", "alerts-avro": "avro"}.get(kind, "")
+    return kinds
+
+
+_FLOORS = {"parquet": _decode_parquet, "avro": _decode_avro}
+_PYLIST_FLOORS = {"parquet": _decode_parquet_pylist, "avro": _decode_avro}
+
+
+def _floor_of(item: tuple[str, str]) -> int:
+    path, kind = item
+    return _FLOORS[kind](path) if kind else 0
+
+
+def _floor_pylist(item: tuple[str, str]) -> int:
+    path, kind = item
+    return _PYLIST_FLOORS[kind](path) if kind else 0
+
+
+def _read_normalized_of(item: tuple[str, str]) -> int:
+    path, kind = item
+    return _read_normalized(path) if kind else 0
+
+
+def timed_map(fn, files: list[str], workers: int) -> tuple[float, int]:
+    """Seconds to run ``fn`` over ``files`` with ``workers`` processes, and the sum of results."""
+    started = time.perf_counter()
+    if workers > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            total = sum(pool.imap_unordered(fn, files))
+    else:
+        total = sum(fn(f) for f in files)
+    return time.perf_counter() - started, total
+
+
+# -- stores ----------------------------------------------------------------------------------------
+def hbase_reachable() -> bool:
+    host, port = os.environ.get("HBASE_HOST", "127.0.0.1"), int(os.environ.get("HBASE_PORT", "9090"))
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class FreshStore:
+    """A new, empty store with the alert tables; removed on exit."""
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        self.folder: str | None = None
+
+    def __enter__(self) -> Store:
+        if self.backend == "embedded":
+            self.folder = tempfile.mkdtemp(prefix="benchingest", dir=os.environ.get("BENCH_TMP"))
+            settings = {"BACKEND": "embedded", "PATH": self.folder}
+        else:
+            settings = {
+                "BACKEND": "hbase",
+                "HBASE_HOST": os.environ.get("HBASE_HOST", "127.0.0.1"),
+                "HBASE_PORT": os.environ.get("HBASE_PORT", "9090"),
+                "HBASE_TABLE_PREFIX": f"benchingest{uuid.uuid4().hex[:8]}",
+                "HBASE_TIMEOUT_MS": "60000",
+            }
+        self.store = Store.from_settings(settings)
+        self.store.create(*ALL_TABLES)
+        return self.store
+
+    def size(self) -> int:
+        if not self.folder:
+            return 0
+        return sum(p.stat().st_size for p in Path(self.folder).rglob("*") if p.is_file())
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.backend == "hbase":
+                self.store.drop(*ALL_TABLES)
+                self.store.manager(SchemaRow).drop()
+        finally:
+            self.store.close()
+            if self.folder:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def ingest(files: list[str], backend: str, workers: int) -> dict:
+    fresh = FreshStore(backend)
+    with fresh as store:
+        started = time.perf_counter()
+        options = {"workers": workers} if workers > 1 else {}
+        report = ingest_paths([Path(f) for f in files], store=store, **options)
+        seconds = time.perf_counter() - started
+        stored = fresh.size()
+    if report.errors:
+        raise SystemExit(f"ingest errors: {[(e.path, e.error) for e in report.errors][:3]}")
+    return {
+        "seconds": seconds,
+        "alerts": report.total("alerts"),
+        "upper_limits": report.total("upper_limits"),
+        "bad_quality": report.total("bad_quality"),
+        "objects": report.total("objects"),
+        "store_bytes": stored,
+    }
+
+
+# -- sets -----------------------------------------------------------------------------------------
+def generated_files(n: int, fmt: str, log) -> list[str]:
+    folder = generate.DATA_DIR / str(n)
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if manifest is None or manifest.get("alerts") != n or (fmt == "avro" and not manifest.get("avro")):
+        cutouts = n < NO_CUTOUTS_FROM
+        log(f"generating {n} alerts into {folder} (avro: {fmt == 'avro'}, cutouts: {cutouts}) ...")
+        generate.generate(n, folder, cutouts=cutouts, avro=fmt == "avro", jobs=os.cpu_count() or 1,
+                          log=lambda *_: None)
+    sub = folder / fmt
+    suffix = ".avro" if fmt == "avro" else ".parquet"
+    return sorted(str(p) for p in sub.iterdir() if p.name.endswith(suffix))
+
+
+def demo_files() -> list[str]:
+    found = find_data_dir()
+    if found is None:
+        raise SystemExit("no demo data (../shared/data or PORTAL_DATA)")
+    files, _ = expand_paths([str(found)])
+    return [str(f) for f in files]
+
+
+def _warm_up(items: list[tuple[str, str]]) -> None:
+    """Build the rows of one alert, untimed: the first call imports astropy (about a second),
+    which a long ingest pays once and a benchmark should not count."""
+    for path, kind in items:
+        if kind:
+            build_rows(next(read_alerts(path, batch_size=1)))
+            return
+
+
+def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers: int,
+            diagnostics: bool, log) -> list[dict]:
+    kinds = _kinds(files)
+    items = [(f, kinds[f]) for f in files]
+    rows = []
+    floor_before, decoded = timed_map(_floor_of, items, workers)
+    extra = {}
+    if diagnostics:
+        if fmt != "avro":
+            extra["pylist_seconds"], _ = timed_map(_floor_pylist, items, workers)
+        extra["readers_seconds"], _ = timed_map(_read_normalized_of, items, workers)
+    _warm_up(items)
+    for backend in backends:
+        log(f"{label} {fmt} -> {backend} ...")
+        result = ingest(files, backend, workers)
+        floor_after, _ = timed_map(_floor_of, items, workers)
+        floor = min(floor_before, floor_after)
+        alerts = result["alerts"]
+        row = {
+            "set": label,
+            "format": fmt,
+            "backend": backend,
+            "workers": workers,
+            "files": len(files),
+            "alerts_decoded": decoded,
+            **result,
+            "rate": alerts / result["seconds"],
+            "floor_seconds": floor,
+            "floor_rate": decoded / floor,
+            **{k: v for k, v in extra.items()},
+        }
+        row["ratio"] = row["rate"] / row["floor_rate"]
+        row["target"] = TARGETS[backend]
+        if "pylist_seconds" in extra:
+            row["pylist_rate"] = decoded / extra["pylist_seconds"]
+        if "readers_seconds" in extra:
+            row["readers_rate"] = decoded / extra["readers_seconds"]
+        rows.append(row)
+        log(
+            f"  {alerts} alerts in {result['seconds']:.1f} s = {row['rate']:.0f}/s; floor "
+            f"{row['floor_rate']:.0f}/s; ratio {row['ratio']:.1%}"
+        )
+    return rows
+
+
+# -- output ---------------------------------------------------------------------------------------
+HEADER = (
+    "set", "format", "backend", "alerts", "ingest s", "ingest /s", "floor /s", "ratio", "target",
+    "ok", "to_pylist /s", "readers /s", "vs first size",
+)
+
+
+def table_rows(rows: list[dict]) -> list[list[str]]:
+    first: dict[tuple, float] = {}
+    out = []
+    for r in rows:
+        key = (r["format"], r["backend"])
+        if r["set"] != "demo":
+            first.setdefault(key, r["rate"])
+        scale = "-" if r["set"] == "demo" else f"{r['rate'] / first[key]:.2f}×"
+        out.append([
+            r["set"], r["format"], r["backend"] + (f" ×{r['workers']}" if r["workers"] > 1 else ""),
+            str(r["alerts"]), f"{r['seconds']:.1f}", f"{r['rate']:,.0f}", f"{r['floor_rate']:,.0f}",
+            f"{r['ratio']:.1%}", f"≥ {r['target']:.0%}", "ok" if r["ratio"] >= r["target"] else "NOT OK",
+            f"{r['pylist_rate']:,.0f}" if "pylist_rate" in r else "-",
+            f"{r['readers_rate']:,.0f}" if "readers_rate" in r else "-",
+            scale,
+        ])
+    return out
+
+
+def format_table(rows: list[dict]) -> str:
+    cells = table_rows(rows)
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(HEADER)]
+    line = lambda cs: "  ".join(c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cs, widths)))
+    return "\n".join([line(HEADER), "  ".join("-" * w for w in widths), *map(line, cells)])
+
+
+def markdown_table(rows: list[dict]) -> str:
+    head = "| " + " | ".join(HEADER) + " |"
+    sep = "|" + "|".join(["---"] * 3 + ["---:"] * (len(HEADER) - 3)) + "|"
+    return "\n".join([head, sep, *("| " + " | ".join(c) + " |" for c in table_rows(rows))])
+
+
+def as_results(rows: list[dict]) -> list[Result]:
+    """The rows as bench.common Results: time per alert (ns), ingest beside its floor."""
+    results = []
+    for r in rows:
+        results.append(Result(
+            operation=f"ingest {r['format']} {r['set']}",
+            backend=r["backend"],
+            adapter=[int(r["seconds"] / max(r["alerts"], 1) * 1e9)],
+            floor=[int(r["floor_seconds"] / max(r["alerts_decoded"], 1) * 1e9)],
+            target=1 / r["target"],  # time per alert at most 1/target × the floor's
+            note="rate = alerts/s; ratio target as time per alert",
+            extra=r,
+        ))
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="generated set sizes ('' for none)")
+    parser.add_argument("--backends", default="embedded,hbase")
+    parser.add_argument("--format", default="parquet", help="parquet,avro")
+    parser.add_argument("--demo", action="store_true", help="also ingest the real files of ../shared/data")
+    parser.add_argument("--workers", type=int, default=1, help="ingest and floor processes")
+    parser.add_argument("--no-diagnostics", action="store_true", help="skip to_pylist/readers rates")
+    parser.add_argument("--output", default="ingest", help="bench/results/<name>.json")
+    args = parser.parse_args(argv)
+
+    backends = [b for b in args.backends.split(",") if b]
+    if "hbase" in backends and not hbase_reachable():
+        print("HBase Thrift server not reachable: hbase skipped (deploy/hbase/hbase.sh start)")
+        backends.remove("hbase")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    formats = [f for f in args.format.split(",") if f]
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    rows = []
+    if args.demo:
+        rows += run_set("demo", "mixed", demo_files(), backends, args.workers,
+                        not args.no_diagnostics, log)
+    for fmt in formats:
+        for n in sizes:
+            files = generated_files(n, fmt, log)
+            rows += run_set(str(n), fmt, files, backends, args.workers, not args.no_diagnostics, log)
+    print(format_table(rows))
+    command = "bench/ingest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    notes = [
+        (
+            "rates are alerts/s; floor: pyarrow.parquet.read_table (Parquet) or fastavro decode "
+            "(Avro) of the same files with the same process count, best of a run before and after "
+            "the ingest"
+        ),
+        "to_pylist: read_table + Table.to_pylist; readers: alerts.readers.read_alerts",
+        f"sets of {NO_CUTOUTS_FROM:,}+ alerts are generated without cutouts",
+    ]
+    write_results(args.output, as_results(rows), command=command,
+                  meta={"table": markdown_table(rows), "rows": rows}, notes=notes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
