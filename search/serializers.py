@@ -333,7 +333,7 @@ def read_sky_map(data: bytes) -> SkyMap:
     if nside < 1 or 12 * nside * nside != npix or nside & (nside - 1):
         raise serializers.ValidationError(f"{npix} pixels is not a HEALPix map")
     if ordering == "RING":
-        from astropy_healpix import ring_to_nested
+        from astropy_healpix.core import ring_to_nested
 
         index = np.asarray(ring_to_nested(index, nside), np.int64)
     order = nside.bit_length() - 1
