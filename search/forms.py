@@ -118,7 +118,7 @@ class SkyMapForm(ApiParamsForm):
     )
     credible_level = _number(
         SkymapParams, "credible_level", "Credible level",
-        "Search the smallest region holding this probability, in (0, 1].", value="0.9",
+        "Search the smallest region holding this probability, in (0, 1].", min="0",
     )
     n_day_before = _number(SkymapParams, "n_day_before", "Days before", "Objects first seen this many days before the event.")
     n_day_after = _number(SkymapParams, "n_day_after", "Days after", "…up to this many days after it.")
@@ -128,6 +128,7 @@ class SkyMapForm(ApiParamsForm):
         defaults = SkymapParams().fields
         for name in ("n_day_before", "n_day_after"):
             self.fields[name].initial = f"{defaults[name].default:g}"
+            self.fields[name].widget.attrs["placeholder"] = f"{defaults[name].default:g}"
         self.fields["credible_level"].initial = "0.9"
 
 
@@ -156,7 +157,7 @@ class CatalogForm(ApiParamsForm):
         label="Time", required=False, max_length=200, widget=_column_input(placeholder="optional"),
         help_text="ISO dates, JD or MJD; needed for a time window.",
     )
-    radius = _number(XmatchParams, "radius", "Radius [arcsec]", "Match radius around each row.")
+    radius = _number(XmatchParams, "radius", "Radius [arcsec]", "Match radius around each row.", min="0")
     window = _number(
         XmatchParams, "window", "Time window [days]",
         "Optional: keep alerts within this many days, centred on each row's time.",
