@@ -32,7 +32,7 @@ from .forms import (
     StatisticsForm,
     form_problems,
 )
-from .views import _alert_rows
+from .views import alert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def gw_page(request: HttpRequest) -> HttpResponse:
     event_iso, start_iso, stop_iso = jd_to_iso(
         [sky_map.event_jd, sky_map.event_jd - p["n_day_before"], sky_map.event_jd + p["n_day_after"]]
     )
-    rows = _alert_rows(found.rows)
+    rows = alert_rows(found.rows)
     firsts = jd_to_iso([row.get("i:jdstarthist") for row in found.rows])
     for row, raw, first in zip(rows, found.rows, firsts):
         row["firstdate"] = (first or "")[:19]
@@ -309,7 +309,7 @@ def xmatch_page(request: HttpRequest) -> HttpResponse:
         return _download(found, fmt, "xmatch")
 
     header = form.header
-    shaped = _alert_rows(found.rows)
+    shaped = alert_rows(found.rows)
     rows = []
     for raw, alert in zip(found.rows, shaped):
         rows.append(

@@ -159,7 +159,7 @@ def _run(query: grammar.Query) -> Results | str:
         return Results(
             f"Objects within {_radius_text(query.radius_arcsec)} of RA {query.ra:.5f}, Dec {query.dec:+.5f}",
             [Column("separation", "distance [arcsec]", "number"), *_ALERT_COLUMNS],
-            _alert_rows(found.rows),
+            alert_rows(found.rows),
             found.truncated,
             found.limit,
             "conesearch",
@@ -179,7 +179,7 @@ def _run(query: grammar.Query) -> Results | str:
             f"Latest alerts of class {query.class_name}"
             + (f" (up to {query.last})" if query.last != grammar.DEFAULT_LAST else ""),
             _ALERT_COLUMNS,
-            _alert_rows(found.rows),
+            alert_rows(found.rows),
             found.truncated,
             found.limit,
             "latests",
@@ -190,7 +190,7 @@ def _run(query: grammar.Query) -> Results | str:
         return Results(
             f"Alerts of Solar System object {query.name}",
             [*_ALERT_COLUMNS, Column("ssnamenr", "MPC name")],
-            _alert_rows(found.rows),
+            alert_rows(found.rows),
             found.truncated,
             found.limit,
             "sso",
@@ -201,7 +201,7 @@ def _run(query: grammar.Query) -> Results | str:
         return Results(
             f"Alerts of tracklets {query.prefix}…",
             [*_ALERT_COLUMNS, Column("tracklet", "tracklet")],
-            _alert_rows(found.rows),
+            alert_rows(found.rows),
             found.truncated,
             found.limit,
             "tracklet",
@@ -212,7 +212,7 @@ def _run(query: grammar.Query) -> Results | str:
         return Results(
             f"Alerts of {query.day.isoformat()} (UTC)",
             _ALERT_COLUMNS,
-            _alert_rows(rows),
+            alert_rows(rows),
             truncated,
             MAX_RESULTS if truncated else None,
             note="No API route lists a night's alerts: the download links are not offered.",
@@ -243,7 +243,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _alert_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def alert_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Display rows of alert rows (Fink column names in, short keys out)."""
     missing = [i for i, row in enumerate(rows) if not row.get("v:lastdate")]
     dates = jd_to_iso([rows[i].get("i:jd") for i in missing]) if missing else []
