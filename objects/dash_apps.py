@@ -10,11 +10,13 @@ alert's cutouts.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qs
 
-import plotly.graph_objects as go
+import numpy as np
 from dash import Input, Output, dcc, html
+from django.templatetags.static import static
 from django_plotly_dash import DjangoDash
 
 from .lightcurve import lightcurve_of_object
@@ -26,93 +28,125 @@ MODES = {
     "dcmag": ("dcmag", "dcerr", "apparent (DC) magnitude"),
     "flux": ("flux", "fluxerr", "difference flux [µJy]"),
 }
+#: Decimals kept in the figure: magnitudes to 0.1 mmag, fluxes to 1 nJy (the data hold no more).
+DECIMALS = {"mag": 4, "dcmag": 4, "flux": 3}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+#: plotly.js as the site serves it (the file dcc.Graph would otherwise fetch once the app has
+#: started): a plain script of the app's page, so that it loads while Dash's own scripts do.
+PLOTLY_JS = "dash/component/plotly/package_data/plotly.min.js"
+
+
+def _numbers(values: np.ndarray, decimals: int) -> list[float | None]:
+    """Rounded floats for the figure's JSON, NaN as None (null: plotly leaves a gap)."""
+    return [None if math.isnan(v) else v for v in np.round(values, decimals).tolist()]
+
+
+def _times(values: np.ndarray) -> list[int]:
+    """ms since 1970 as integers (a date axis's numbers; the rows selected have a date)."""
+    return np.rint(values).astype(np.int64).tolist()
 
 
 def lightcurve_figure(
     data: dict[str, Any], *, mode: str = "mag", upper_limits: bool = True, bad_quality: bool = False
-) -> go.Figure:
-    """The light curve as a plotly figure: per band, the alerts with error bars, optionally the
-    bad-quality points (open circles) and upper limits (open triangles; not in flux).
+) -> dict[str, Any]:
+    """The light curve as a plotly figure (a plain ``{"data", "layout"}`` dict): per band, the
+    alerts with error bars, optionally the bad-quality points (open circles) and upper limits
+    (open triangles; not in flux).
 
-    ``data`` is :func:`objects.lightcurve.lightcurve_of_object`'s; the alerts' traces carry each
-    point's candid as ``customdata``.
+    ``data`` is :func:`objects.lightcurve.lightcurve_of_object`'s. Dates are ms numbers on a
+    date axis (no date strings to parse in the browser); the alerts' traces carry each
+    point's candid as ``customdata`` (a click shows that alert's cutouts). Built as plain
+    dicts: plotly's ``go.Figure`` validated every property and was half of the callback.
     """
     y_key, err_key, title = MODES.get(mode, MODES["mag"])
+    decimals = DECIMALS.get(mode, 4)
     points = data["points"]
+    dated = ~np.isnan(points["time"])
     kinds = [("valid", "alerts")] + ([("badquality", "bad quality")] if bad_quality else [])
-    figure = go.Figure()
+    traces: list[dict[str, Any]] = []
     for band, color in BAND_COLORS.items():
+        in_band = (points["band"] == band) & dated
         for tag, label in kinds:
-            rows = [
-                k
-                for k, (b, t) in enumerate(zip(points["band"], points["tag"]))
-                if b == band and t == tag and points[y_key][k] is not None
-            ]
-            if not rows:
+            rows = np.flatnonzero(in_band & (points["tag"] == tag) & ~np.isnan(points[y_key]))
+            if not rows.size:
                 continue
             valid = tag == "valid"
-            figure.add_trace(
-                go.Scatter(
-                    x=[points["date"][k] for k in rows],
-                    y=[points[y_key][k] for k in rows],
-                    error_y={
-                        "type": "data",
-                        "array": [points[err_key][k] for k in rows],
-                        "visible": True,
-                        "thickness": 1,
-                        "width": 0,
-                        "color": color,
-                    },
-                    customdata=[points["candid"][k] for k in rows],
-                    mode="markers",
-                    name=f"{band} {label}",
-                    legendgroup=band,
-                    marker={
-                        "color": color,
-                        "size": 8 if valid else 7,
-                        "symbol": "circle" if valid else "circle-open",
-                        "opacity": 1.0 if valid else 0.6,
-                        "line": {"width": 1, "color": "#fff"} if valid else None,
-                    },
-                    hovertemplate=f"%{{x}}<br>{band} = %{{y:.3f}} ± %{{error_y.array:.3f}}<extra>{label}</extra>",
-                )
-            )
+            trace = {
+                "type": "scatter",
+                "mode": "markers",
+                "name": f"{band} {label}",
+                "legendgroup": band,
+                "x": _times(points["time"][rows]),
+                "y": _numbers(points[y_key][rows], decimals),
+                "error_y": {
+                    "type": "data",
+                    "array": _numbers(points[err_key][rows], decimals),
+                    "thickness": 1,
+                    "width": 0,
+                    "color": color,
+                },
+                "marker": {
+                    "color": color,
+                    "size": 8 if valid else 7,
+                    "symbol": "circle" if valid else "circle-open",
+                    "opacity": 1.0 if valid else 0.6,
+                    **({"line": {"width": 1, "color": "#fff"}} if valid else {}),
+                },
+                "hovertemplate": f"%{{x}}<br>{band} = %{{y:.3f}} ± %{{error_y.array:.3f}}<extra>{label}</extra>",
+            }
+            if valid:  # only alerts have cutouts: a click on one of them shows its stamps
+                trace["customdata"] = [points["candid"][k] for k in rows]
+            traces.append(trace)
         if upper_limits and mode != "flux":
-            rows = [
-                k
-                for k, (b, t) in enumerate(zip(points["band"], points["tag"]))
-                if b == band and t == "upperlim" and points["limit"][k] is not None
-            ]
-            if rows:
-                figure.add_trace(
-                    go.Scatter(
-                        x=[points["date"][k] for k in rows],
-                        y=[points["limit"][k] for k in rows],
-                        mode="markers",
-                        name=f"{band} upper limits",
-                        legendgroup=band,
-                        marker={"color": color, "symbol": "triangle-down-open", "size": 7, "opacity": 0.45},
-                        hovertemplate=f"%{{x}}<br>{band} > %{{y:.2f}}<extra>upper limit</extra>",
-                    )
+            rows = np.flatnonzero(in_band & (points["tag"] == "upperlim") & ~np.isnan(points["limit"]))
+            if rows.size:
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "mode": "markers",
+                        "name": f"{band} upper limits",
+                        "legendgroup": band,
+                        "x": _times(points["time"][rows]),
+                        "y": _numbers(points["limit"][rows], 2),
+                        "marker": {"color": color, "symbol": "triangle-down-open", "size": 7, "opacity": 0.45},
+                        "hovertemplate": f"%{{x}}<br>{band} > %{{y:.2f}}<extra>upper limit</extra>",
+                    }
                 )
-    figure.update_layout(
-        margin={"l": 60, "r": 20, "t": 10, "b": 40},
-        hovermode="closest",
-        xaxis={"title": {"text": "date (UTC)"}, "gridcolor": "#eef0f3"},
-        yaxis={
+    layout = {
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 40},
+        "hovermode": "closest",
+        "xaxis": {
+            "type": "date",
+            "title": {"text": "date (UTC)"},
+            "hoverformat": "%Y-%m-%d %H:%M:%S",
+            "gridcolor": "#eef0f3",
+        },
+        "yaxis": {
             "title": {"text": title},
             "autorange": True if mode == "flux" else "reversed",
             "gridcolor": "#eef0f3",
             "zeroline": mode == "flux",
         },
-        legend={"orientation": "h", "y": -0.2},
-        plot_bgcolor="#fff",
-        paper_bgcolor="#fff",
-        font={"family": _FONT, "size": 12},
-        uirevision=mode,
-    )
-    return figure
+        "legend": {"orientation": "h", "y": -0.2},
+        "plot_bgcolor": "#fff",
+        "paper_bgcolor": "#fff",
+        "font": {"family": _FONT, "size": 12},
+        "uirevision": mode,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def empty_figure(text: str) -> dict[str, Any]:
+    return {
+        "data": [],
+        "layout": {
+            "annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "#fff",
+            "plot_bgcolor": "#fff",
+        },
+    }
 
 
 def counts_text(data: dict[str, Any]) -> str:
@@ -126,8 +160,27 @@ def counts_text(data: dict[str, Any]) -> str:
     return text + " Click an alert to see its stamps."
 
 
+class StatelessDash(DjangoDash):
+    """A DjangoDash app whose Dash instance is built once per process.
+
+    django-plotly-dash builds a new Dash app (a Flask app, its routes and callbacks) for every
+    request to a stateless app: a few ms of each callback, and with Dash 3 each build appends
+    plotly.js to ``dcc._js_dist`` again, a list that then grows with every request. This app
+    keeps no per-user state (the object comes from the URL; dispatch reads the instance and
+    never changes it), so one instance serves every request.
+    """
+
+    def as_dash_instance(self, cache_id=None):
+        if cache_id is not None:  # initial arguments stored per request: build as usual
+            return super().as_dash_instance(cache_id=cache_id)
+        instance = self.__dict__.get("_dash_instance")
+        if instance is None:
+            instance = self._dash_instance = super().as_dash_instance()
+        return instance
+
+
 # -- the app --------------------------------------------------------------------------------------
-app = DjangoDash(APP_NAME, serve_locally=True)
+app = StatelessDash(APP_NAME, serve_locally=True, external_scripts=[static(PLOTLY_JS)])
 
 _control = {"display": "inline-flex", "gap": "0.9rem", "marginRight": "1.5rem"}
 app.layout = html.Div(
@@ -187,8 +240,8 @@ def object_id_of(search: str | None) -> str:
 )
 def draw_lightcurve(search, options, mode):
     data = lightcurve_of_object(object_id=object_id_of(search))
-    if not data["points"]["jd"]:
-        return go.Figure(layout={"annotations": [{"text": "No photometry", "showarrow": False}]}), ""
+    if not data["points"]["jd"].size:
+        return empty_figure("No photometry"), ""
     options = options or []
     figure = lightcurve_figure(
         data, mode=mode or "mag", upper_limits="upperlim" in options, bad_quality="badquality" in options
@@ -202,8 +255,9 @@ app.clientside_callback(
     function (click) {
         var point = click && click.points && click.points[0];
         if (point && point.customdata) {
+            var date = typeof point.x === "number" ? new Date(point.x).toISOString() : String(point.x);
             window.parent.postMessage(
-                {type: "lightcurve-click", candid: String(point.customdata), date: point.x},
+                {type: "lightcurve-click", candid: String(point.customdata), date: date.replace("T", " ")},
                 window.location.origin
             );
         }

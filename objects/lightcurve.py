@@ -1,18 +1,17 @@
-"""The light curve of an object as the page's plot draws it: one array per quantity.
+"""The light curve of an object as the page's plot draws it: one numpy array per quantity.
 
 The selector gives the rows (alerts, upper limits, bad-quality points, told apart by ``d:tag``);
-this turns them into columns the browser plots without further arithmetic: difference magnitudes,
+this turns them into columns the plot draws without further arithmetic: difference magnitudes,
 DC (apparent) magnitudes and difference fluxes, each with its error, from ``alerts.derived``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from alerts.derived import dc_mag, jd_to_iso, mag_to_flux
+from alerts.derived import dc_mag, mag_to_flux
 from alerts.selectors.objects import TAG_COLUMN, alerts_of_object
 
 #: Columns the plot needs (read narrowly: a light curve can hold thousands of points).
@@ -29,57 +28,48 @@ LIGHTCURVE_COLUMNS = [
     "i:magzpsci",
 ]
 BAND_NAMES = {1: "g", 2: "r", 3: "i"}
-
-
-def _clean(values: Any) -> list[float | None]:
-    """A float array as JSON-ready numbers (NaN -> None)."""
-    return [
-        None if v is None or not math.isfinite(v) else round(float(v), 6) for v in np.asarray(values, float)
-    ]
+#: Julian date of the Unix epoch, and milliseconds a day: plotly's date axes take ms numbers.
+_JD_UNIX_EPOCH, _MS_PER_DAY = 2440587.5, 86_400_000.0
 
 
 def lightcurve_of_object(*, object_id: str) -> dict[str, Any]:
-    """The plot data of an object: ``{"objectId", "points": {column: list}, "counts", "truncated"}``.
+    """The plot data of an object: ``{"objectId", "points": {column: array}, "counts", "truncated"}``.
 
-    ``points`` has one entry per row, oldest first: ``jd``, ``date`` (UTC ISO), ``band`` (g/r/i),
-    ``tag`` (valid/upperlim/badquality), ``candid`` (a string: JavaScript numbers cannot hold
-    it), ``mag``/``err`` (PSF difference magnitude), ``limit`` (5-sigma limiting magnitude),
-    ``dcmag``/``dcerr`` (apparent magnitude), ``flux``/``fluxerr`` (difference flux, uJy).
+    ``points`` has one entry per row, oldest first, as numpy arrays (NaN where a value is
+    missing): ``jd``; ``time`` (ms since 1970-01-01 UTC, what a plotly date axis takes);
+    ``band`` (g/r/i) and ``tag`` (valid/upperlim/badquality), arrays of str; ``candid`` (str or
+    None: JavaScript numbers cannot hold it); ``mag``/``err`` (PSF difference magnitude);
+    ``limit`` (5-sigma limiting magnitude); ``dcmag``/``dcerr`` (apparent magnitude);
+    ``flux``/``fluxerr`` (difference flux, uJy).
     """
     found = alerts_of_object(object_ids=[object_id], columns=LIGHTCURVE_COLUMNS, with_upper_limits=True)
-    rows = list(reversed(found))  # oldest first: lines drawn in time order
-
-    def column(name: str) -> list:
-        return [row.get(name) for row in rows]
+    rows = list(reversed(found))  # oldest first
 
     def floats(name: str) -> np.ndarray:
-        return np.array([np.nan if v is None else v for v in column(name)], float)
+        return np.array([row.get(name) for row in rows], dtype=float)  # None -> NaN
 
+    jd, fid = floats("i:jd"), floats("i:fid")
     mag, err = floats("i:magpsf"), floats("i:sigmapsf")
     isdiffpos = [row.get("i:isdiffpos") or "t" for row in rows]
-    dcmag, dcerr = dc_mag(
-        floats("i:fid"), mag, err, floats("i:magnr"), floats("i:sigmagnr"), floats("i:magzpsci"), isdiffpos
-    )
+    dcmag, dcerr = dc_mag(fid, mag, err, floats("i:magnr"), floats("i:sigmagnr"), floats("i:magzpsci"), isdiffpos)
     flux, fluxerr = mag_to_flux(mag, err, isdiffpos)
-    tags = column(TAG_COLUMN)
-    counts = {tag: tags.count(tag) for tag in ("valid", "upperlim", "badquality")}
-    candids = column("i:candid")
+    tags = np.array([row.get(TAG_COLUMN) for row in rows], dtype=object)
     return {
         "objectId": object_id,
         "points": {
-            "jd": _clean(floats("i:jd")),
-            "date": jd_to_iso(column("i:jd")),
-            "band": [BAND_NAMES.get(fid, str(fid)) for fid in column("i:fid")],
+            "jd": jd,
+            "time": (jd - _JD_UNIX_EPOCH) * _MS_PER_DAY,
+            "band": np.array([BAND_NAMES.get(row.get("i:fid"), str(row.get("i:fid"))) for row in rows], dtype=object),
             "tag": tags,
-            "candid": [None if c in (None, -1) else str(c) for c in candids],
-            "mag": _clean(mag),
-            "err": _clean(err),
-            "limit": _clean(floats("i:diffmaglim")),
-            "dcmag": _clean(np.atleast_1d(dcmag)),
-            "dcerr": _clean(np.atleast_1d(dcerr)),
-            "flux": _clean(np.atleast_1d(flux)),
-            "fluxerr": _clean(np.atleast_1d(fluxerr)),
+            "candid": [None if row.get("i:candid") in (None, -1) else str(row["i:candid"]) for row in rows],
+            "mag": mag,
+            "err": err,
+            "limit": floats("i:diffmaglim"),
+            "dcmag": np.atleast_1d(np.asarray(dcmag, dtype=float)),
+            "dcerr": np.atleast_1d(np.asarray(dcerr, dtype=float)),
+            "flux": np.atleast_1d(np.asarray(flux, dtype=float)),
+            "fluxerr": np.atleast_1d(np.asarray(fluxerr, dtype=float)),
         },
-        "counts": counts,
+        "counts": {tag: int(np.count_nonzero(tags == tag)) for tag in ("valid", "upperlim", "badquality")},
         "truncated": found.truncated,
     }

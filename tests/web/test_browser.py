@@ -113,11 +113,22 @@ def test_search_by_id_opens_the_object_page(page):
     )
     assert len(cutout_widths(page)) == 3 and all(w > 0 for w in cutout_widths(page))
 
-    # The lazily loaded panels.
+    # The lazily loaded panels; the fits and annotation cards run their own scripts once in.
     page.wait_for_selector("#alerts[data-loaded=true] tr[data-candid]", timeout=20_000)
     page.wait_for_selector("#details[data-loaded=true] [data-count=valid]")
     assert page.locator("#details [data-count=valid]").inner_text() == "10"
     assert page.locator("#alerts tr[data-candid]").count() == 10
+    page.wait_for_selector("#fits-slot[data-loaded=true] #fits .fit-none:not([hidden])", timeout=20_000)
+    page.wait_for_selector("#annotations-slot[data-loaded=true] #annotations", timeout=20_000)
+    assert page.evaluate("() => [...document.scripts].filter(s => s.src.endsWith('/js/fits.js')).length") == 1
+    # Dates go to the plot as ms numbers on a date axis; only alerts carry a candid.
+    layout_x = frame.evaluate(
+        "() => { const gd = document.querySelector('.js-plotly-plot');"
+        " return [gd._fullLayout.xaxis.type, typeof gd.data[0].x[0],"
+        " gd.data.filter(t => t.customdata).map(t => t.name)]; }"
+    )
+    assert layout_x[:2] == ["date", "number"]
+    assert layout_x[2] and all(name.endswith("alerts") for name in layout_x[2])
     shoot(page, "object")
 
     # The stamps of an older alert, from the alert table.
@@ -152,6 +163,29 @@ def test_search_by_id_opens_the_object_page(page):
     assert frame.locator(".js-plotly-plot .scatterlayer .point").count() > 10
     page.wait_for_timeout(500)  # let the redrawn plot settle for the screenshot
     shoot(page, "object-flux")
+    assert page.errors == []
+
+
+def test_a_failing_panel_never_blanks_the_page(page):
+    """The fits panel answers 500: its slot offers a retry, everything else is drawn."""
+    failures = {"left": 1}
+
+    def fits_panel(route):
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=500, body="boom")
+        else:
+            route.continue_()
+
+    page.route("**/panels/fits", fits_panel)
+    page.goto(f"/{OBJECT_ID}")
+    page.wait_for_selector("#fits-slot .error button", timeout=20_000)
+    assert "HTTP 500" in page.locator("#fits-slot .error").inner_text()
+    frame = page.wait_for_selector("#lightcurve-frame").content_frame()
+    frame.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)
+    page.wait_for_selector("#alerts[data-loaded=true] tr[data-candid]", timeout=20_000)
+    page.locator("#fits-slot .error button").click()
+    page.wait_for_selector("#fits-slot[data-loaded=true] #fits", timeout=20_000)
     assert page.errors == []
 
 

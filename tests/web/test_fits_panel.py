@@ -178,6 +178,14 @@ def page(browser, fits_server, fit_worker):
     context.close()
 
 
+def open_card(page):
+    """The Fits card, once its panel is in the page and its script has drawn the kept fits."""
+    page.wait_for_selector("#fits-slot[data-loaded=true] #fits", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#fits .fit-none').hidden"
+                           " || !document.querySelector('#fits table.fit-jobs tbody tr')")
+    return page.locator("#fits")
+
+
 def log_in(page, username: str) -> None:
     from django.contrib.auth import get_user_model
 
@@ -191,14 +199,14 @@ def log_in(page, username: str) -> None:
 
 def test_anonymous_users_are_asked_to_log_in(page):
     page.goto(f"/{VARIABLE_STAR}")
-    card = page.locator("#fits")
+    card = open_card(page)
     assert "Log in to run fits" in card.inner_text()
     assert card.locator("form.fit-form").count() == 0
 
 
 def test_a_period_fit_runs_in_the_background_and_is_drawn(page):
     log_in(page, "fitter")
-    card = page.locator("#fits")
+    card = open_card(page)
     assert card.locator("form.fit-form[data-kind=period]").is_visible()
     assert card.locator("form.fit-form[data-kind=phase_curve]").count() == 0  # not an asteroid
 
@@ -258,8 +266,9 @@ def test_a_period_fit_runs_in_the_background_and_is_drawn(page):
     )
     assert page.errors == []
 
-    # The kept fits come back with the page, with who asked.
+    # The kept fits come back with the page (its fits panel), with who asked.
     page.reload()
+    card = open_card(page)
     rows = card.locator("table.fit-jobs tbody tr")
     assert rows.count() == 3
     assert all("fitter" in text for text in rows.all_inner_texts())
@@ -270,6 +279,29 @@ def test_asteroids_offer_a_phase_curve_fit_under_their_name(client, portal_store
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.create_user("astro"))
-    body = client.get("/ZTF22aayqebm").content.decode()
+    body = client.get("/objects/ZTF22aayqebm/panels/fits").content.decode()
     assert 'data-kind="phase_curve" data-object-id="19205"' in body
     assert 'data-kind="period" data-object-id="ZTF22aayqebm"' in body
+
+
+def test_the_card_is_a_panel_of_its_own(client, portal_store, django_assert_num_queries):
+    """The object page asks the user database nothing (its first byte waits for no fit query);
+    the card comes from its own URL, with the kept fits and its script."""
+    from django.contrib.auth import get_user_model
+
+    from fits.models import FitJob
+
+    user = get_user_model().objects.create_user("kept")
+    FitJob.objects.create(object_id="ZTF22aayqebm", kind="period", parameters={"period_min": 0.1},
+                          params_hash="x" * 64, requested_by=user)
+    with django_assert_num_queries(0):
+        page = client.get("/ZTF22aayqebm").content.decode()
+    assert 'id="fits"' not in page and 'data-panel-src="/objects/ZTF22aayqebm/panels/fits"' in page
+    assert 'data-panel-src="/objects/ZTF22aayqebm/panels/annotations"' in page
+    card = client.get("/objects/ZTF22aayqebm/panels/fits")
+    assert card.status_code == 200
+    body = card.content.decode()
+    assert "<html" not in body and '<section class="card" id="fits"' in body
+    assert "/static/js/fits.js" in body and "Log in to run fits" in body
+    assert '"requestedBy": "kept"' in body and '"kind": "period"' in body
+    assert client.get("/objects/ZTF25abixhdd/panels/fits").status_code == 404

@@ -106,6 +106,47 @@ def test_object_page_and_its_panels(client, portal_store):
     assert 'data-count="valid">10<' in details
 
 
+def test_object_page_fetches_its_panels_after_it_loads(client, portal_store, django_assert_num_queries):
+    """The page renders from one summary row and no query of the user database; the detections,
+    alerts, fits and annotations are panels of their own, each a fragment (not a page)."""
+    with django_assert_num_queries(0):
+        page = client.get(f"/{OBJECT_ID}").content.decode()
+    panels = ("details", "alerts", "fits", "annotations")
+    for name in panels:
+        assert f'data-panel-src="/objects/{OBJECT_ID}/panels/{name}"' in page
+    assert 'id="annotations"' not in page and 'id="fits"' not in page
+    assert "/static/objects/object.js" in page
+    # The light curve comes before the panels (above the fold at 1280×900).
+    assert page.index('id="lightcurve-frame"') < min(page.index(f"/panels/{name}") for name in panels)
+    for name, marker in (("fits", 'id="fits"'), ("annotations", 'id="annotations"')):
+        response = client.get(f"/objects/{OBJECT_ID}/panels/{name}")
+        body = response.content.decode()
+        assert response.status_code == 200 and marker in body and "<html" not in body
+    annotations = client.get(f"/objects/{OBJECT_ID}/panels/annotations").content.decode()
+    assert "accounts/annotations.js" in annotations and "to annotate this object" in annotations
+
+
+def test_sexagesimal_coordinates_match_astropy():
+    import numpy as np
+    from astropy import units as u
+    from astropy.coordinates import Latitude, Longitude
+
+    from objects.views import coordinates
+
+    rng = np.random.default_rng(5)
+    ra = np.concatenate([rng.uniform(0, 360, 3000), [0.0, 360.0, 359.99999999999, 1e-12, 29.99999999]])
+    dec = np.concatenate([rng.uniform(-90, 90, 3000), [-0.0, -1e-9, 90.0, -90.0, -89.99999999]])
+    # seconds a hair either side of a rounding step: the carry into minutes and hours
+    steps = rng.integers(0, 86400 * 100, 2000) / 100 / 240
+    ra = np.concatenate([ra, steps + 2e-8, steps - 2e-8])
+    dec = np.concatenate([dec, np.clip((steps - 180) / 2 + 1.3888e-5, -90, 90), np.clip((steps - 180) / 2 - 1.3888e-5, -90, 90)])
+    hms = Longitude(ra * u.deg).to_string(unit=u.hourangle, sep=":", precision=2, pad=True)
+    dms = Latitude(dec * u.deg).to_string(unit=u.deg, sep=":", precision=1, alwayssign=True, pad=True)
+    for r, d, want_ra, want_dec in zip(ra, dec, hms, dms):
+        shown = coordinates(float(r), float(d))
+        assert (shown["ra_hms"], shown["dec_dms"]) == (want_ra, want_dec), (r, d)
+
+
 def test_unknown_object_is_a_friendly_404(client, portal_store):
     response = client.get("/ZTF25abixhdd")
     assert response.status_code == 404
@@ -116,6 +157,10 @@ def test_unknown_object_is_a_friendly_404(client, portal_store):
 
 
 def test_light_curve_data_and_figure(portal_store):
+    import json
+
+    import numpy as np
+
     from objects.dash_apps import lightcurve_figure
     from objects.lightcurve import lightcurve_of_object
 
@@ -124,22 +169,54 @@ def test_light_curve_data_and_figure(portal_store):
     assert data["counts"]["valid"] == 10 and data["counts"]["upperlim"] > 0
     assert {"g", "r"} <= set(points["band"])
     assert all(len(values) == len(points["jd"]) for values in points.values())
-    assert points["jd"] == sorted(points["jd"])
-    valid = [i for i, tag in enumerate(points["tag"]) if tag == "valid"]
-    assert all(points["mag"][i] is not None and points["candid"][i] for i in valid)
-    assert all(points["flux"][i] > 0 for i in valid)
+    assert np.all(np.diff(points["jd"]) >= 0)  # oldest first
+    # ms since 1970 (what plotly's date axes take): 2025 for these alerts
+    assert np.all((points["time"] > 1.735e12) & (points["time"] < 1.7675e12))
+    valid = np.flatnonzero(points["tag"] == "valid")
+    assert all(np.isfinite(points["mag"][i]) and points["candid"][i] for i in valid)
+    assert np.all(points["flux"][valid] > 0)
 
     def plotted(figure):
-        return {trace.name: len(trace.x) for trace in figure.data}
+        return {trace["name"]: len(trace["x"]) for trace in figure["data"]}
 
-    magnitudes = plotted(lightcurve_figure(data))
+    figure = lightcurve_figure(data)
+    magnitudes = plotted(figure)
     assert magnitudes["g alerts"] + magnitudes["r alerts"] == 10
     assert any(name.endswith("upper limits") for name in magnitudes)
     assert not any(name.endswith("bad quality") for name in magnitudes)
+    # Small JSON for the browser: ms numbers on a date axis, rounded values, no NaN, candids
+    # only where a click can show cutouts (alerts).
+    assert figure["layout"]["xaxis"]["type"] == "date"
+    text = json.dumps(figure, allow_nan=False)
+    for trace in figure["data"]:
+        assert all(isinstance(x, int) for x in trace["x"])
+        assert all(y is None or round(y, 4) == y for y in trace["y"])
+        assert ("customdata" in trace) == trace["name"].endswith("alerts")
+    alerts = [t for t in figure["data"] if t["name"].endswith("alerts")]
+    assert sorted(c for t in alerts for c in t["customdata"]) == sorted(points["candid"][i] for i in valid)
+    assert len(text) < 200 * sum(magnitudes.values())  # about 100 bytes a point
     fluxes = lightcurve_figure(data, mode="flux", upper_limits=True, bad_quality=True)
-    assert fluxes.layout.yaxis.title.text.startswith("difference flux")
+    assert fluxes["layout"]["yaxis"]["title"]["text"].startswith("difference flux")
     assert not any(name.endswith("upper limits") for name in plotted(fluxes))  # no flux for a limit
     assert any(name.endswith("bad quality") for name in plotted(fluxes))
+
+
+def test_light_curve_app_builds_its_dash_instance_once(client, portal_store):
+    """django-plotly-dash builds a Dash app per request; ours is built once, and plotly.js
+    is a plain script of the app's page (loaded beside Dash's, not after it has started)."""
+    from dash import dcc
+
+    from objects.dash_apps import PLOTLY_JS, app
+
+    base = "/django_plotly_dash/app/LightCurve/"
+    page = client.get(base + "?objectId=" + OBJECT_ID).content.decode()
+    assert f'src="/static/{PLOTLY_JS}"' in page
+    before = len(dcc._js_dist)
+    for _ in range(3):
+        client.get(base + "_dash-layout")
+        client.get(base + "?objectId=" + OBJECT_ID)
+    assert len(dcc._js_dist) == before
+    assert app.as_dash_instance() is app.as_dash_instance()
 
 
 def test_light_curve_dash_app_answers(client, portal_store):

@@ -1,8 +1,13 @@
 /* The object page: fetch the panels after the page, and show the cutouts of a clicked alert
-   (from the alert table, or from the light curve's Dash app, which posts a message). */
+   (from the alert table, or from the light curve's Dash app, which posts a message).
+
+   A panel is an element with data-panel-src: its HTML fragment replaces the element's content
+   (data-loaded="true" once it has), and the fragment's scripts then run, once per page (a
+   fragment set with innerHTML runs none by itself). A panel that fails shows a Retry button. */
 (function () {
   "use strict";
   var objectId = document.getElementById("object-js").dataset.objectId;
+  var scriptsRun = {};
 
   function panelError(el, retryFn, message) {
     el.innerHTML = "";
@@ -18,13 +23,32 @@
     el.appendChild(box);
   }
 
+  function runScripts(el) {
+    el.querySelectorAll("script").forEach(function (old) {
+      var src = old.getAttribute("src");
+      if (src && scriptsRun[src]) { return; }  // a panel loaded again: its script already runs
+      if (src) { scriptsRun[src] = true; }
+      var script = document.createElement("script");
+      Array.prototype.forEach.call(old.attributes, function (a) { script.setAttribute(a.name, a.value); });
+      script.text = old.text;
+      old.parentNode.replaceChild(script, old);
+    });
+  }
+
   function loadPanel(el, url) {
-    fetch(url, { headers: { Accept: "text/html" } })
+    fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.text();
       })
-      .then(function (html) { el.innerHTML = html; el.dataset.loaded = "true"; })
+      .then(function (html) {
+        el.innerHTML = html;
+        runScripts(el);
+        el.dataset.loaded = "true";
+        // Back from a login at /ZTF...#fits: the card is here only now.
+        var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+        if (target && el.contains(target)) { target.scrollIntoView(); }
+      })
       .catch(function (err) { panelError(el, function () { loadPanel(el, url); }, err.message); });
   }
 
