@@ -313,6 +313,7 @@ def pick_embedded(path: str) -> dict[str, Any]:
 
     env = lmdb.open(path, readonly=True, max_dbs=128, map_size=1 << 40)
     try:
+        record = record_reader(env)
         nalerts: dict[bytes, int] = {}
         points: Counter = Counter()
         classes: Counter = Counter()
@@ -321,7 +322,7 @@ def pick_embedded(path: str) -> dict[str, Any]:
                 return env.open_db(name.encode(), txn=txn, create=False)
 
             for key, value in txn.cursor(db("objects")):
-                nalerts[key] = msgpack.unpackb(value, raw=False).get("d:nalerts") or 0
+                nalerts[key] = record(value).get("d:nalerts") or 0
             for table in ("ztf", "upper_limits", "bad_quality"):
                 for key in txn.cursor(db(table)).iternext(values=False):
                     points[key.rpartition(b"_")[0]] += 1
@@ -438,10 +439,38 @@ def encode(rows: list[dict]) -> bytes:
     return orjson.dumps(rows, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-class EmbeddedFloor:
-    """The least work on the embedded store: raw lmdb cursors and gets, msgpack, orjson."""
+def record_reader(env) -> Callable[[bytes], dict]:
+    """``record(stored value) -> {column: value}`` for the rows of an embedded store (raw lmdb)."""
+    import lmdb
 
-    label = "lmdb + msgpack + orjson"
+    shapes: dict[int, tuple[str, ...]] = {}
+    with contextlib.suppress(lmdb.NotFoundError):  # a store holding only rows of the former layout
+        db = env.open_db(b"__shapes__", create=False)
+        with env.begin(db=db) as txn:
+            shapes = {int.from_bytes(k, "big"): tuple(msgpack.unpackb(v, raw=False)) for k, v in txn.cursor()}
+
+    def ext_hook(code: int, data: bytes) -> Any:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+    def record(value: bytes, unpackb=msgpack.unpackb) -> dict:
+        values = unpackb(value, raw=False, strict_map_key=False, ext_hook=ext_hook)
+        if type(values) is dict:
+            return values
+        return dict(zip(shapes[values[-1]], values))
+
+    return record
+
+
+class EmbeddedFloor:
+    """The least work on the embedded store: raw lmdb cursors and gets, msgpack, orjson.
+
+    Rows are stored by position (``store/backends/packed.py``: a msgpack array of the values then
+    the id of the row's column names, Struct values packed inside as ext type 1), so making a
+    record also takes ``dict(zip(names, values))`` with the names read once from ``__shapes__``;
+    a row in the former layout (a msgpack map) is its own record.
+    """
+
+    label = "lmdb + msgpack + zip + orjson"
 
     def __init__(self, path: str):
         import lmdb
@@ -451,19 +480,19 @@ class EmbeddedFloor:
         self.env = lmdb.open(path, max_dbs=128, map_size=1 << 40, readahead=False)
         self.dbs = {name: self.env.open_db(name.encode(), create=False)
                     for name in ("ztf", "upper_limits", "bad_quality", "index_sky", "index_class")}
-        self.unpackb = msgpack.unpackb
+        self.record = record_reader(self.env)
 
     def close(self) -> None:
         self.env.close()
 
     def _prefix(self, txn, table: str, prefix: bytes, out: list) -> None:
-        unpackb = self.unpackb
+        record = self.record
         cursor = txn.cursor(self.dbs[table])
         if cursor.set_range(prefix):
             for key, value in cursor:
                 if not key.startswith(prefix):
                     break
-                out.append(unpackb(value, raw=False, strict_map_key=False))
+                out.append(record(value))
 
     def objects(self, prefix: bytes, tables: tuple[str, ...]) -> bytes:
         rows: list[dict] = []
@@ -473,7 +502,7 @@ class EmbeddedFloor:
         return encode(rows)
 
     def cone(self, ranges: list[tuple[bytes, bytes]], keys: list[bytes]) -> tuple[bytes, int]:
-        unpackb = self.unpackb
+        record = self.record
         scanned = 0
         with self.env.begin() as txn:
             cursor = txn.cursor(self.dbs["index_sky"])
@@ -483,15 +512,15 @@ class EmbeddedFloor:
                 for key, value in cursor:
                     if key >= high:
                         break
-                    unpackb(value, raw=False, strict_map_key=False)
+                    record(value)
                     scanned += 1
             get = txn.get
             db = self.dbs["ztf"]
-            rows = [unpackb(get(k, db=db), raw=False, strict_map_key=False) for k in keys]
+            rows = [record(get(k, db=db)) for k in keys]
         return encode(rows), scanned
 
     def latests(self, prefix: bytes, n: int, alert_key: Callable) -> bytes:
-        unpackb = self.unpackb
+        record = self.record
         end = prefix[:-1] + b"}"
         index = []
         with self.env.begin() as txn:
@@ -501,11 +530,10 @@ class EmbeddedFloor:
                 key = cursor.key()
                 if not key.startswith(prefix):
                     break
-                index.append(unpackb(cursor.value(), raw=False, strict_map_key=False))
+                index.append(record(cursor.value()))
                 found = cursor.prev()
             get, db = txn.get, self.dbs["ztf"]
-            rows = [unpackb(get(alert_key(r["i:objectId"], r["i:jd"]), db=db), raw=False, strict_map_key=False)
-                    for r in index]
+            rows = [record(get(alert_key(r["i:objectId"], r["i:jd"]), db=db)) for r in index]
         return encode(rows)
 
 

@@ -10,8 +10,8 @@ Then, per backend, each operation beside its floor:
 
 | operation | adapter | floor (embedded) | floor (hbase) |
 |---|---|---|---|
-| point read | ``manager.get(key)`` | read txn + ``txn.get`` + ``msgpack.unpackb`` | happybase ``table.row(key)`` |
-| prefix scan | ``list(manager.scan((oid,)))`` | lmdb cursor from ``set_range`` + unpack | ``table.scan(row_prefix=...)`` |
+| point read | ``manager.get(key)`` | read txn + ``txn.get`` + ``msgpack.unpackb`` + ``dict(zip(names, values))`` | happybase ``table.row(key)`` |
+| prefix scan | ``list(manager.scan((oid,)))`` | lmdb cursor from ``set_range`` + unpack + zip | ``table.scan(row_prefix=...)`` |
 | batch write | ``manager.batch()`` of 1,000 row dicts | ``txn.put`` of pre-packed values, one txn | ``batch(batch_size=1000)`` of pre-encoded cells |
 
 Targets: adapter p50 ≤ 1.5× floor (embedded), ≤ 1.2× floor (hbase). Writes insert fresh rows
@@ -306,33 +306,76 @@ def _key_rows(plan):
 
 
 class EmbeddedFloor:
-    """The same work straight on LMDB + msgpack (same environment: LMDB opens a path once)."""
+    """The same work straight on LMDB + msgpack (same environment: LMDB opens a path once).
+
+    Rows are stored by position (``store/backends/packed.py``): a msgpack array of the values
+    (a Struct value packed inside as ext type 1) then the id of the row's column names, so a
+    record is ``dict(zip(names, values))`` with the names looked up once per shape, and a write
+    packs that array.
+    """
 
     decodes_cells = False  # its floor already unpacks the rows
 
     def __init__(self, backend, table):
+        from store.backends.packed import SHAPES_DB
+
         self.env = backend._env()
         self.db = backend._db(table)
+        self.shapes_db = backend._named_db(SHAPES_DB, create=True)
+        self.structs = {c for c, f in table.fields_by_column.items() if isinstance(f.codec, Struct)}
+        self.names: dict[int, tuple[str, ...]] = {}
+        self.ids: dict[tuple[str, ...], int] = {}
+
+        def ext_hook(code, data):
+            return msgpack.unpackb(data, raw=False)
+
+        self.ext_hook = ext_hook
+
+    def _names(self, shape_id: int) -> tuple[str, ...]:
+        names = self.names.get(shape_id)
+        if names is None:
+            with self.env.begin(db=self.shapes_db) as txn:
+                names = self.names[shape_id] = tuple(msgpack.unpackb(txn.get(shape_id.to_bytes(8, "big"))))
+        return names
+
+    def _record(self, value: bytes) -> dict:
+        values = msgpack.unpackb(value, raw=False, ext_hook=self.ext_hook)
+        return dict(zip(self.names.get(values[-1]) or self._names(values[-1]), values))
 
     def get(self, key: bytes):
         with self.env.begin(db=self.db) as txn:
             data = txn.get(key)
-        return None if data is None else msgpack.unpackb(data, raw=False)
+        return None if data is None else self._record(data)
 
     def scan(self, prefix: bytes):
         out = []
-        unpackb = msgpack.unpackb
+        record = self._record
         with self.env.begin(db=self.db) as txn:
             cursor = txn.cursor()
             if cursor.set_range(prefix):
                 for key, value in cursor:
                     if not key.startswith(prefix):
                         break
-                    out.append((key, unpackb(value, raw=False)))
+                    out.append((key, record(value)))
         return out
 
+    def _pack(self, cells: dict) -> bytes:
+        from store.backends.packed import STRUCT_EXT, _shape_id
+
+        cells = {c: v for c, v in cells.items() if v is not None}
+        names = tuple(cells)
+        shape_id = self.ids.get(names)
+        if shape_id is None:  # the id the adapter gives (no hash collision among these few shapes)
+            shape_id = self.ids[names] = _shape_id(names, 0)
+        values = [
+            msgpack.ExtType(STRUCT_EXT, msgpack.packb(v, use_bin_type=True)) if c in self.structs else v
+            for c, v in cells.items()
+        ]
+        values.append(shape_id)
+        return msgpack.packb(values, use_bin_type=True)
+
     def prepare(self, items):
-        return [(key, msgpack.packb(cells, use_bin_type=True)) for key, cells in items]
+        return [(key, self._pack(cells)) for key, cells in items]
 
     def write(self, prepared):
         with self.env.begin(write=True, db=self.db) as txn:
@@ -341,11 +384,11 @@ class EmbeddedFloor:
                 put(key, value)
 
     def write_encoding(self, items):
-        packb = msgpack.packb
+        pack = self._pack
         with self.env.begin(write=True, db=self.db) as txn:
             put = txn.put
             for key, cells in items:
-                put(key, packb(cells, use_bin_type=True))
+                put(key, pack(cells))
 
     def reset_write(self, prepared):
         with self.env.begin(write=True, db=self.db) as txn:

@@ -4,8 +4,9 @@ Each codec does three things:
 - ``coerce(value)``: accept the Python (or numpy) value a caller gives and return the canonical
   Python value, or raise :class:`BadValue`. ``None`` always means "no value" (the cell is absent).
 - ``encode(value) -> bytes`` / ``decode(bytes) -> value``: the cell encoding used by the HBase backend
-  and by the schema row. The embedded backend stores a whole row as one msgpack map of canonical
-  values instead (one read per row instead of one per cell), so it only calls ``coerce``.
+  and by the schema row. The embedded backend stores a whole row as one msgpack value of canonical
+  values instead (one read per row instead of one per cell; ``backends/packed.py``), so it only
+  calls ``coerce``.
 - ``key_text(value) -> str``: the text of the value inside a row key, chosen so that keys sort the
   way queries need them (fixed decimals for floats, zero padding for ints).
 """

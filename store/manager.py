@@ -53,7 +53,7 @@ class Scan:
     rows matched: a caller can say the result was cut instead of silently losing rows.
     """
 
-    def __init__(self, rows: Iterator, limit: int | None):
+    def __init__(self, rows: Iterator[Row], limit: int | None):
         self._rows = rows
         self._limit = limit
         self._returned = 0
@@ -64,17 +64,18 @@ class Scan:
 
     def __next__(self) -> Row:
         try:
-            key, cells = next(self._rows)
+            row = next(self._rows)
         except StopIteration:
             self.close()
             raise
-        if self._limit is not None and self._returned >= self._limit:
-            # The backend was asked for one row more than the limit: its presence means "cut".
-            self.truncated = True
-            self.close()
-            raise StopIteration
-        self._returned += 1
-        return Row(key.decode("utf-8"), cells)
+        if self._limit is not None:
+            if self._returned >= self._limit:
+                # The backend was asked for one row more than the limit: its presence means "cut".
+                self.truncated = True
+                self.close()
+                raise StopIteration
+            self._returned += 1
+        return row
 
     def close(self) -> None:
         close = getattr(self._rows, "close", None)
@@ -157,16 +158,16 @@ class Manager:
     def get(self, key: Any, columns: Sequence[str] | None = None) -> Row | None:
         """The row with this key (a str, bytes, or a tuple of key values), or None."""
         raw = _as_key(self.table, key)
-        cells = self.backend.get(self.table, raw, self._projection(columns))
-        return None if cells is None else Row(raw.decode("utf-8"), cells)
+        return self.backend.get(self.table, raw, self._projection(columns))
 
     def rows(self, keys: Iterable[Any], columns: Sequence[str] | None = None) -> list[Row]:
-        """The rows that exist among ``keys``, in the order of ``keys``."""
+        """The rows that exist among ``keys``, in the order of ``keys`` (a missing key is skipped,
+        a repeated key gives its row again). Read together: one read transaction (embedded), a
+        few multi-row requests (HBase)."""
         raw = [_as_key(self.table, k) for k in keys]
         if not raw:
             return []
-        found = self.backend.get_many(self.table, raw, self._projection(columns))
-        return [Row(k.decode("utf-8"), cells) for k, cells in found]
+        return self.backend.get_many(self.table, raw, self._projection(columns))
 
     def scan(
         self,

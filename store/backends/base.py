@@ -1,12 +1,15 @@
 """The interface every backend implements.
 
 Keys are bytes; ``table`` is a :class:`store.model.Table` subclass (the backend reads its name,
-families and codecs); cells going in and out are typed Python values keyed by column name. A
-value of ``None`` in a put removes that cell, so that both backends agree on what a row holds.
+families and codecs); cells going in are typed Python values keyed by column name, and rows come
+out as :class:`store.model.Row` (the backend builds them: one dict per row, no copy). A value of
+``None`` in a put removes that cell, so that both backends agree on what a row holds.
 """
 from __future__ import annotations
 
 from typing import Any, Iterator, Protocol, Sequence
+
+from ..model import Row
 
 Cells = dict[str, Any]
 
@@ -20,11 +23,11 @@ class Backend(Protocol):
 
     def tables(self) -> list[str]: ...
 
-    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Cells | None: ...
+    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Row | None: ...
 
-    def get_many(
-        self, table, keys: Sequence[bytes], columns: Sequence[str] | None
-    ) -> list[tuple[bytes, Cells]]: ...
+    def get_many(self, table, keys: Sequence[bytes], columns: Sequence[str] | None) -> list[Row]:
+        """The rows of ``keys`` that exist, in the order of ``keys``."""
+        ...
 
     def scan(
         self,
@@ -34,7 +37,7 @@ class Backend(Protocol):
         columns: Sequence[str] | None,
         reverse: bool,
         limit: int | None,
-    ) -> Iterator[tuple[bytes, Cells]]:
+    ) -> Iterator[Row]:
         """Rows with ``start <= key < stop`` in key order (descending when ``reverse``).
 
         The returned iterator must hold its resources only while it is consumed, and release them

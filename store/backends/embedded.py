@@ -1,9 +1,9 @@
 """The embedded backend: LMDB on local disk, in-process, no server.
 
 LMDB is a sorted key-value store with memory-mapped reads, which matches HBase's model (sorted
-row keys, prefix and range scans). Each table is a named LMDB database; each row is one value, a
-msgpack map of its typed cells, so a row is one lookup (HBase stores one cell per column; here
-one read per row is what makes point reads cheap).
+row keys, prefix and range scans). Each table is a named LMDB database; each row is one value
+holding all its typed cells, so a row is one lookup (HBase stores one cell per column; here one
+read per row is what makes point reads cheap). How a row is laid out in its value: ``packed``.
 
 Concurrency: any number of processes read while one writes (LMDB's single-writer lock is
 cross-process: a second writer waits for the first to commit). An environment is never shared
@@ -19,7 +19,8 @@ import lmdb
 
 from ..codecs import pack, unpack
 from ..exceptions import StoreError, StoreUnavailable, TableMissing
-from .base import Cells, project
+from ..model import Row
+from .packed import SHAPES_DB, RowLayout, shape_key
 
 
 # One environment per folder and process, shared by every backend object on that folder (LMDB
@@ -76,6 +77,7 @@ class EmbeddedBackend:
         self._env_obj: lmdb.Environment | None = None
         self._pid: int | None = None
         self._dbs: dict[str, object] = {}
+        self._layout = RowLayout(self._load_shape)
 
     # -- environment ---------------------------------------------------------------------------
     def _env(self) -> lmdb.Environment:
@@ -90,7 +92,9 @@ class EmbeddedBackend:
         return self._env_obj
 
     def _db(self, table, create: bool = False):
-        name = table.name
+        return self._named_db(table.name, create)
+
+    def _named_db(self, name: str, create: bool = False):
         db = self._dbs.get(name)
         if db is not None:
             return db
@@ -140,94 +144,134 @@ class EmbeddedBackend:
     def tables(self) -> list[str]:
         try:
             with self._env().begin() as txn:
-                return sorted(k.decode() for k, _ in txn.cursor())
+                return sorted(k.decode() for k, _ in txn.cursor() if k.decode() != SHAPES_DB)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
 
+    # -- shapes (see packed) ---------------------------------------------------------------------
+    def _load_shape(self, shape_id: int) -> tuple[str, ...]:
+        # A fresh read transaction: the one reading the row may predate the shapes database's
+        # handle, and a shape, once committed, never changes.
+        try:
+            db = self._named_db(SHAPES_DB)
+            with self._env().begin(db=db) as txn:
+                data = txn.get(shape_key(shape_id))
+        except TableMissing:
+            data = None
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        if data is None:
+            raise StoreError(f"embedded store at {self.path}: a row has an unknown shape {shape_id}")
+        return tuple(unpack(data))
+
     # -- reads ---------------------------------------------------------------------------------
-    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Cells | None:
+    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Row | None:
         db = self._db(table)
         try:
             with self._env().begin(db=db) as txn:
                 data = txn.get(key)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
-        return None if data is None else project(unpack(data), columns)
+        return None if data is None else self._layout.reader(table, columns)(key, data)
 
-    def get_many(self, table, keys, columns) -> list[tuple[bytes, Cells]]:
+    def get_many(self, table, keys, columns) -> list[Row]:
         db = self._db(table)
-        out = []
+        read = self._layout.reader(table, columns)
+        # Read in key order (neighbouring keys share pages), answer in the order asked.
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        found: list[Row | None] = [None] * len(keys)
         try:
             with self._env().begin(db=db) as txn:
                 get = txn.get
-                for key in keys:
-                    data = get(key)
+                for i in order:
+                    data = get(keys[i])
                     if data is not None:
-                        out.append((key, project(unpack(data), columns)))
+                        found[i] = read(keys[i], data)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
-        return out
+        return [row for row in found if row is not None]
 
-    def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[tuple[bytes, Cells]]:
+    def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[Row]:
         db = self._db(table)  # raise TableMissing now, not at the first next()
+        read = self._layout.reader(table, columns)
         try:
             txn = self._env().begin(db=db)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
-        return self._walk(txn, start, stop, columns, reverse, limit)
+        return self._walk(txn, read, start, stop, reverse, limit)
 
     @staticmethod
-    def _walk(txn, start, stop, columns, reverse, limit):
+    def _walk(txn, read, start, stop, reverse, limit):
         try:
             cursor = txn.cursor()
-            count = 0
             if not reverse:
                 found = cursor.set_range(start) if start else cursor.first()
-                step = cursor.next
+                rows = cursor.iternext()
             else:
                 if stop is None:
                     found = cursor.last()
                 else:  # the last key < stop
                     found = cursor.prev() if cursor.set_range(stop) else cursor.last()
-                step = cursor.prev
-            while found:
-                key = cursor.key()
+                rows = cursor.iterprev()
+            if not found:
+                return
+            for count, (key, data) in enumerate(rows, 1):
                 if reverse:
                     if start is not None and key < start:
                         break
                 elif stop is not None and key >= stop:
                     break
-                yield key, project(unpack(cursor.value()), columns)
-                count += 1
+                yield read(key, data)
                 if limit is not None and count >= limit:
                     break
-                found = step()
         finally:
             txn.abort()
 
     # -- writes --------------------------------------------------------------------------------
     def write(self, table, puts, deletes) -> None:
         db = self._db(table)
+        layout = self._layout
+        shapes = self._named_db(SHAPES_DB, create=True) if puts else None
+        pending: dict = {}
         try:
             # One write transaction per call: a batch is all-or-nothing here.
             with _WRITE_LOCK, self._env().begin(write=True, db=db) as txn:
                 get, put = txn.get, txn.put
+
+                def register(shape_id: int, names: tuple[str, ...]):
+                    key = shape_key(shape_id)
+                    stored = get(key, db=shapes)
+                    if stored is None:
+                        put(key, pack(list(names)), db=shapes)
+                        return None
+                    return tuple(unpack(stored))
+
+                def shape_id_of(names: tuple[str, ...]) -> int:
+                    return layout.shape_id(names, register, pending)
+
+                def stored_shape(shape_id: int) -> tuple[str, ...]:
+                    stored = get(shape_key(shape_id), db=shapes)
+                    if stored is None:
+                        raise StoreError(f"embedded store at {self.path}: a row has an unknown shape {shape_id}")
+                    return tuple(unpack(stored))
+
                 for key, cells in puts:
                     old = get(key)
                     if old is None:
                         merged = {c: v for c, v in cells.items() if v is not None}
                     else:
-                        merged = unpack(old)
+                        merged = layout.cells(old, stored_shape)
                         for c, v in cells.items():
                             if v is None:
                                 merged.pop(c, None)
                             else:
                                 merged[c] = v
-                    put(key, pack(merged))
+                    put(key, layout.encode(table, merged, shape_id_of))
                 for key in deletes:
                     txn.delete(key)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
+        layout.committed(pending)
 
     def close(self) -> None:
         if self._env_obj is not None and self._pid == os.getpid():

@@ -23,7 +23,7 @@ from Hbase_thrift import IOError as HBaseIOError
 from thriftpy2.thrift import TException
 
 from ..exceptions import StoreError, StoreTimeout, StoreUnavailable, TableMissing
-from .base import Cells
+from ..model import Row
 
 # What a dropped, refused or timed-out connection raises (thriftpy2 transport errors are
 # TExceptions; socket errors are OSErrors; a half-read frame can surface as EOFError).
@@ -37,8 +37,16 @@ def _predecessor(key: bytes) -> bytes:
     return key[:-1] + bytes([key[-1] - 1]) + b"\xff" * 16
 
 
+#: Keys per multi-row read (``get_many``): one Thrift ``getRows`` call each, so that a large
+#: read neither builds one huge reply nor holds a connection past its timeout.
+GET_MANY_CHUNK = 256
+
+_new_row = dict.__new__
+
+
 class _Decoder:
-    """Turns happybase's {b'f:q': bytes} into {'f:q': typed value} with the table's codecs."""
+    """Turns happybase's (key, {b'f:q': bytes}) into a :class:`Row` of typed values, with the
+    table's codecs."""
 
     def __init__(self, table):
         self.decoders = {
@@ -46,8 +54,8 @@ class _Decoder:
             for column, field in table.fields_by_column.items()
         }
 
-    def __call__(self, data: dict[bytes, bytes]) -> Cells:
-        out = {}
+    def __call__(self, key: bytes, data: dict[bytes, bytes]) -> Row:
+        out = _new_row(Row)
         decoders = self.decoders
         for raw, value in data.items():
             entry = decoders.get(raw)
@@ -55,6 +63,7 @@ class _Decoder:
                 out[raw.decode()] = value
             else:
                 out[entry[0]] = entry[1](value)
+        out.key = key.decode("utf-8")
         return out
 
 
@@ -214,16 +223,20 @@ class HBaseBackend:
         return sorted(n.decode() if isinstance(n, bytes) else n for n in names)
 
     # -- reads ---------------------------------------------------------------------------------
-    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Cells | None:
+    def get(self, table, key: bytes, columns: Sequence[str] | None) -> Row | None:
         data = self._call(table, lambda c: c.table(table.name).row(key, columns=columns))
-        return self._decoder(table)(data) if data else None
+        return self._decoder(table)(key, data) if data else None
 
-    def get_many(self, table, keys, columns) -> list[tuple[bytes, Cells]]:
-        found = self._call(table, lambda c: c.table(table.name).rows(list(keys), columns=columns))
+    def get_many(self, table, keys, columns) -> list[Row]:
         decode = self._decoder(table)
-        return [(key, decode(data)) for key, data in found if data]
+        out: list[Row] = []
+        for low in range(0, len(keys), GET_MANY_CHUNK):
+            chunk = list(keys[low:low + GET_MANY_CHUNK])
+            found = self._call(table, lambda c, chunk=chunk: c.table(table.name).rows(chunk, columns=columns))
+            out += [decode(key, data) for key, data in found if data]
+        return out
 
-    def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[tuple[bytes, Cells]]:
+    def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[Row]:
         return self._scan(table, start, stop, columns, reverse, limit)
 
     def _scan(self, table, start, stop, columns, reverse, limit):
@@ -264,7 +277,7 @@ class HBaseBackend:
                     if reverse and start is not None and key < start:
                         break
                     last_key = key
-                    yield key, decode(data)
+                    yield decode(key, data)
                     returned += 1
                     if limit is not None and returned >= limit:
                         break
