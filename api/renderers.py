@@ -63,6 +63,19 @@ def _mark_truncation(result: TableResult, renderer_context: Mapping[str, Any] | 
             response[LIMIT_HEADER] = str(result.limit)
 
 
+def _drop_rows(data: Any, renderer_context: Mapping[str, Any] | None) -> None:
+    """Once its body is rendered, let the response drop the rows it was made from.
+
+    DRF's response and view refer to each other (``renderer_context``), so the response lives
+    until the garbage collector finds that cycle, and the rows with it: thousands of dicts that a
+    full collection then walks and frees in one pause (100-200 ms for a few ``latests`` n=1000
+    answers). Dropped here, they are freed as soon as the body exists.
+    """
+    response = (renderer_context or {}).get("response")
+    if response is not None and getattr(response, "data", None) is data:
+        response.data = None
+
+
 class JSONRenderer(BaseRenderer):
     """JSON through orjson: a :class:`TableResult` as a list of records, anything else as is.
 
@@ -78,7 +91,9 @@ class JSONRenderer(BaseRenderer):
             return b""
         if isinstance(data, TableResult):
             _mark_truncation(data, renderer_context)
-            data = data.records()
+            body = data.json()
+            _drop_rows(data, renderer_context)
+            return body
         return dumps_json(data)
 
 
@@ -88,7 +103,9 @@ class TabularRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         result = as_table_result(data)
         _mark_truncation(result, renderer_context)
-        return self.render_table(result)
+        body = self.render_table(result)
+        _drop_rows(data, renderer_context)
+        return body
 
     def render_table(self, result: TableResult) -> bytes:
         raise NotImplementedError

@@ -7,7 +7,8 @@ of a list of dicts) or :meth:`TableResult.arrow` (CSV, Parquet, VOTable).
 
 Normalisation rules, shared by every format so the four agree on values:
 
-- every row has every column (a column missing from a row is null), in first-seen order;
+- every row has every column (a column missing from a row is null), in first-seen order or in
+  the order the route gives (``columns``);
 - a float NaN or ±infinity is null (orjson writes it as ``null``; Arrow keeps null);
 - numpy arrays become (nested) lists; numpy scalars become Python numbers;
 - a column whose values Arrow cannot type together (``[1, "a"]``) becomes text: strings as they
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import json_text
+from .encoding import dumps_json, json_text, null_filled_template
 
 Rows = Sequence[Mapping[str, Any]]
 Tabular = Rows | pa.Table | pd.DataFrame
@@ -57,6 +58,7 @@ class TableResult:
     limit: int | None = None
     columns: Sequence[str] | None = None
     _records: list[dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    _row_shapes: list[tuple[str, ...]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def capped(cls, rows: Iterable[Mapping[str, Any]], limit: int, **kwargs: Any) -> TableResult:
@@ -85,9 +87,14 @@ class TableResult:
             return list(self.data.column_names)
         if isinstance(self.data, pd.DataFrame):
             return [str(c) for c in self.data.columns]
-        if _same_keys(self.data):
-            return list(self.data[0]) if self.data else []
-        return list(dict.fromkeys(itertools.chain.from_iterable(self.data)))
+        # The keys of every row, in first-seen order: the union of the few distinct row shapes.
+        return list(dict.fromkeys(itertools.chain.from_iterable(dict.fromkeys(self._shapes()))))
+
+    def _shapes(self) -> list[tuple[str, ...]]:
+        """Each row's keys, in its own order (rows of one table share a few such shapes)."""
+        if self._row_shapes is None:
+            self._row_shapes = list(map(tuple, self.data))
+        return self._row_shapes
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as dicts with every column, ready for orjson (NaN is left to orjson: null)."""
@@ -102,12 +109,18 @@ class TableResult:
         if isinstance(self.data, pd.DataFrame):
             frame = self.data.rename(columns=str)
             return (frame if self.columns is None else frame[list(self.columns)]).to_dict("records")
-        rows = self.data
-        # The common case (rows of one table, all columns) is passed through: no copy.
-        if self.columns is None and _same_keys(rows):
-            return rows if isinstance(rows, list) else list(rows)
-        names = self.column_names()
-        return [{name: row.get(name) for name in names} for row in rows]
+        return _rows_with(self.column_names(), self.data, self._shapes(), _none_template)
+
+    def json(self) -> bytes:
+        """The rows as a JSON list of records, every record with every column (null if absent).
+
+        Rows that lack columns are not padded with Python Nones first: each row shape gets a
+        template whose runs of absent columns are pre-encoded (:func:`null_filled_template`).
+        The bytes are those of ``dumps_json(self.records())``.
+        """
+        if isinstance(self.data, (pa.Table, pd.DataFrame)):
+            return dumps_json(self.records())
+        return dumps_json(_rows_with(self.column_names(), self.data, self._shapes(), null_filled_template))
 
     def arrow(self) -> pa.Table:
         """The rows as an Arrow table, normalised as described in the module docstring."""
@@ -118,16 +131,54 @@ class TableResult:
         elif isinstance(self.data, pd.DataFrame):
             table = _frame_to_arrow(self.data, self.column_names())
         else:
-            table = _records_to_arrow(self.records(), self.column_names())
+            table = _records_to_arrow(self.data, self.column_names())  # a missing key is null
         return _nulls_for_non_finite(table)
 
 
-def _same_keys(rows: Rows) -> bool:
-    """Whether every row has the keys of the first (a C-level set comparison per row)."""
-    if not rows:
-        return True
-    first = rows[0].keys()
-    return all(row.keys() == first for row in rows)
+_PASS, _PICK = object(), object()
+
+
+def _none_template(present: Sequence[str], names: Sequence[str]) -> dict[str, Any]:
+    return dict.fromkeys(names)
+
+
+def _rows_with(
+    names: Sequence[str],
+    rows: Rows,
+    shapes: Sequence[tuple[str, ...]],
+    template_of: Callable[[Sequence[str], Sequence[str]], dict[str, Any]],
+) -> list[Mapping[str, Any]]:
+    """The rows with exactly the keys ``names``, in that order.
+
+    A row that has them already (a dict) is passed through, not copied. Otherwise, per row shape:
+    a copy of ``template_of(shape, names)`` updated with the row (the template holds every name
+    in order, so the row's values land in place), or, for a row holding keys outside ``names``,
+    a new dict of ``names``.
+    """
+    names = tuple(names)
+    known = frozenset(names)
+    plans: dict[tuple[str, ...], Any] = {}
+    out: list[Mapping[str, Any]] = []
+    append = out.append
+    for row, shape in zip(rows, shapes):
+        plan = plans.get(shape)
+        if plan is None:
+            if shape == names:
+                plan = _PASS
+            elif known.issuperset(shape):
+                plan = template_of(shape, names)
+            else:
+                plan = _PICK
+            plans[shape] = plan
+        if plan is _PASS and isinstance(row, dict):
+            append(row)
+        elif plan is _PICK or plan is _PASS:
+            append({name: row.get(name) for name in names})
+        else:
+            filled = plan.copy()
+            filled.update(row)
+            append(filled)
+    return out
 
 
 def _frame_to_arrow(frame: pd.DataFrame, names: list[str]) -> pa.Table:
@@ -139,7 +190,7 @@ def _frame_to_arrow(frame: pd.DataFrame, names: list[str]) -> pa.Table:
         return _records_to_arrow(frame.to_dict("records"), names)
 
 
-def _records_to_arrow(records: list[dict[str, Any]], names: list[str]) -> pa.Table:
+def _records_to_arrow(records: Rows, names: list[str]) -> pa.Table:
     arrays = [column_array([row.get(name) for row in records]) for name in names]
     return pa.Table.from_arrays(arrays, names=names)
 

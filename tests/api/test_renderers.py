@@ -197,3 +197,49 @@ def test_capped_says_when_rows_were_cut():
     assert (cut.data, cut.truncated, cut.limit) == ([0, 1, 2], True, 3)
     whole = TableResult.capped(iter(range(3)), 3)
     assert (whole.data, whole.truncated) == ([0, 1, 2], False)
+
+
+# -- sparse rows: the JSON renderer fills the gaps without padding every row first ----------------
+SPARSE = [
+    {"i:jd": 3.0, "i:fid": 1, "i:magpsf": 18.5, "d:tag": "valid", "v:lapse": 1.5},
+    {"i:jd": 2.0, "i:fid": 2, "d:tag": "upperlim"},  # a run of absent columns in the middle
+    {"d:tag": "badquality", "i:jd": 1.0},  # its own key order, absent columns at both ends
+    {"i:jd": 0.5, "i:fid": 1, "i:magpsf": 19.0, "d:tag": "valid", "v:lapse": None},
+    {"i:jd": 0.25, "i:fid": 2, "d:tag": "upperlim", "x:extra": "not an output column"},
+]
+SPARSE_COLUMNS = ["i:jd", "i:fid", "i:magpsf", "v:lapse", "d:tag", "i:ra"]
+
+
+@pytest.mark.parametrize("columns", [None, SPARSE_COLUMNS, ["d:tag", "i:jd"]])
+def test_json_of_sparse_rows_is_that_of_padded_rows(columns):
+    result = TableResult(SPARSE, columns=columns)
+    names = result.column_names()
+    padded = [{name: row.get(name) for name in names} for row in SPARSE]
+    body = render(JSONRenderer, result)
+    assert body == orjson.dumps(padded)  # same bytes: same keys, same order, nulls in place
+    assert [list(row) for row in orjson.loads(body)] == [names] * len(SPARSE)
+    assert result.records() == padded
+
+
+def test_rows_already_complete_are_passed_through():
+    rows = [{"a": 1, "b": None}, {"a": 2, "b": 3}]
+    records = TableResult(rows).records()
+    assert records == rows and all(r is o for r, o in zip(records, rows))
+
+
+def test_a_rendered_response_drops_its_rows_but_a_result_renders_again():
+    class Response:
+        data = None
+
+    response = Response()
+    result = response.data = TableResult(SPARSE)
+    body = JSONRenderer().render(result, renderer_context={"response": response})
+    assert response.data is None  # freed once rendered, not kept alive with the response
+    assert render(JSONRenderer, result) == body  # the result itself is intact
+    response.data = result
+    CSVRenderer().render(result, renderer_context={"response": response})
+    assert response.data is None
+
+
+def test_json_keys_that_are_not_text():
+    assert orjson.loads(render(JSONRenderer, {1: "a", "b": np.float64(2.5)})) == {"1": "a", "b": 2.5}
