@@ -17,6 +17,7 @@ import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -58,9 +59,11 @@ _STORED_ORDER = _ALERT_ORDER + _HISTORY_ONLY
 
 
 class ObjectRows(list):
-    """A list of row dicts that also says whether a capped scan cut it (``truncated``)."""
+    """A list of row dicts that also says whether a capped scan cut it (``truncated``) and, for
+    rows left sparse (``alerts_of_object(padded=False)``), the output ``columns`` in order."""
 
     truncated: bool = False
+    columns: list[str] | None = None
 
 
 class UnreadableCutout(ValueError):
@@ -148,6 +151,7 @@ def alerts_of_object(
     with_upper_limits: bool = False,
     with_cutouts: bool = False,
     cutout_kind: str = ALL_CUTOUTS,
+    padded: bool = True,
 ) -> ObjectRows:
     """Every alert of the objects, newest first, as Fink's ``objects`` route gives them.
 
@@ -168,12 +172,19 @@ def alerts_of_object(
         place of a stamp the alert lacks).
     cutout_kind : str
         ``All``, ``Science``, ``Template`` or ``Difference``.
+    padded : bool
+        True: every row has every output column (None where it has no value). False: each row
+        holds only its own values (and may hold columns read for ``v:`` columns that were not
+        asked for); ``ObjectRows.columns`` gives the output columns. A renderer that fills the
+        gaps itself (``api.tabular.TableResult``) is spared a copy of every row: a light curve
+        with upper limits is ~30 values per row out of ~170 columns.
 
     Returns
     -------
     ObjectRows
-        One dict per row, sorted by ``i:jd`` newest first; every row has the same keys (None
-        where a row has no value). ``truncated`` says a scan hit :data:`MAX_ROWS_PER_TABLE`.
+        One dict per row, sorted by ``i:jd`` newest first; with ``padded``, every row has the
+        same keys (None where a row has no value). ``truncated`` says a scan hit
+        :data:`MAX_ROWS_PER_TABLE`.
 
     Raises
     ------
@@ -208,8 +219,13 @@ def alerts_of_object(
                     # Ingestion keeps bad-quality points off alert times; keep it true here too.
                     if row["i:jd"] not in alert_jds:
                         collected.append((row["i:jd"], tag, row, None))
-    collected.sort(key=lambda item: item[0], reverse=True)
-    out.extend(_shape(collected, plan, with_upper_limits, kinds))
+    collected.sort(key=itemgetter(0), reverse=True)
+    names = _output_columns(collected, plan, with_upper_limits, kinds)
+    if padded:
+        out.extend(_shape(collected, names, plan, with_upper_limits))
+    else:
+        out.extend(_tagged(collected, names, with_upper_limits))
+        out.columns = names
     return out
 
 
@@ -249,13 +265,13 @@ def _array_or_none(data: bytes | None) -> list | None:
         return None
 
 
-def _shape(
+def _output_columns(
     collected: list[tuple[float, str, dict, dict | None]],
     plan: _Plan,
     with_upper_limits: bool,
     kinds: tuple[str, ...],
-) -> list[dict[str, Any]]:
-    """Output rows with one key set: the columns asked for, or every column present."""
+) -> list[str]:
+    """The output columns: those asked for, or every column present, then the tag and stamps."""
     stamp_names = [CUTOUT_COLUMNS[k] for k in kinds]
     if plan.wanted is None:
         present = set().union(*[item[2].keys() for item in collected])
@@ -265,7 +281,16 @@ def _shape(
         names = [c for c in plan.wanted if c not in stamp_names]
     if with_upper_limits and TAG_COLUMN not in names:
         names.append(TAG_COLUMN)
-    names += stamp_names
+    return names + stamp_names
+
+
+def _shape(
+    collected: list[tuple[float, str, dict, dict | None]],
+    names: list[str],
+    plan: _Plan,
+    with_upper_limits: bool,
+) -> list[dict[str, Any]]:
+    """Output rows with one key set, ``names``."""
     template = dict.fromkeys(names)
     with_candid = "i:candid" in template
     trim = plan.wanted is not None
@@ -285,6 +310,23 @@ def _shape(
         if cut:
             out.update(cut)
         rows.append(out)
+    return rows
+
+
+def _tagged(
+    collected: list[tuple[float, str, dict, dict | None]], names: list[str], with_upper_limits: bool
+) -> list[dict[str, Any]]:
+    """The rows as read (fresh dicts), with their tag, Fink's candid of non-alerts, and stamps."""
+    with_candid = "i:candid" in names
+    rows = []
+    for _, tag, row, cut in collected:
+        if with_upper_limits:
+            row[TAG_COLUMN] = tag
+            if tag != TAG_VALID and with_candid:
+                row["i:candid"] = NO_CANDID
+        if cut:
+            row.update(cut)
+        rows.append(row)
     return rows
 
 
