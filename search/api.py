@@ -81,6 +81,9 @@ class SearchView(FinkView):
         if self.found is not None:
             response[SCANNED_HEADER] = str(self.found.scanned)
             response[RETURNED_HEADER] = str(len(self.found.rows))
+            # The view and its response refer to each other (DRF): rows kept here would live
+            # until a full garbage collection (see TableResult.release).
+            self.found = None
         return response
 
     def handle_exception(self, exc: Exception):

@@ -228,7 +228,7 @@ def _alerts_at(
     if columns is not None and held.issuperset(columns):
         return [{c: row.get(c) for c in columns} for row in index_rows]
     refs = [(row["i:objectId"], row["i:jd"]) for row in index_rows]
-    return [dict(row) for row in store[Alert].rows(refs, columns=columns)]
+    return store[Alert].rows(refs, columns=columns)  # fresh dicts (store Rows), no copy needed
 
 
 class _NoRows:
