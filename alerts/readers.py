@@ -1,14 +1,16 @@
 """Read alert files (Parquet and Avro) into normalized alert dicts, and Fink's SSO tables.
 
 This is the file-reading layer of ingestion: no Django, no store. `sniff` says what a file is
-by its content; `read_alerts` yields batches of alerts normalized to the canonical columns of
-`alerts.schema`, whatever the file's age; `read_sso_aggregated` and `read_fink_fat` read Fink's
-Solar System tables. Anything that cannot be read whole raises `UnreadableFile`, never a raw
-pyarrow or fastavro error, so the caller can discard that file's writes and go on.
+by its content; `read_alert_columns` yields batches of alerts normalized to the canonical columns
+of `alerts.schema`, whatever the file's age, column by column in Arrow arrays (what ingestion
+uses); `read_alerts` gives the same alerts as plain dicts. `read_sso_aggregated` and
+`read_fink_fat` read Fink's Solar System tables. Anything that cannot be read whole raises
+`UnreadableFile`, never a raw pyarrow or fastavro error, so the caller can discard that file's
+writes and go on.
 
-Parquet is converted column by column in Arrow (casts, missing fields added as nulls) before a
-single `to_pylist()` per column; going through pandas or row-by-row `as_py()` on the nested
-`prv_candidates` is several times slower.
+Parquet is converted column by column in Arrow (casts, missing fields added as nulls) and stays
+there: building a Python dict per history point costs several times reading the file. Avro
+records (Python dicts from fastavro) become Arrow arrays once, per batch, in C.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import math
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice, repeat
+from itertools import repeat
 from pathlib import Path
 
 import fastavro
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -44,7 +48,9 @@ from alerts.schema import (
 
 __all__ = [
     "ALERT_KINDS",
+    "AlertColumns",
     "UnreadableFile",
+    "read_alert_columns",
     "read_alerts",
     "read_fink_fat",
     "read_sso_aggregated",
@@ -374,7 +380,7 @@ def _sniff_json(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# read_alerts
+# read_alerts, read_alert_columns
 # --------------------------------------------------------------------------------------------
 
 
@@ -416,13 +422,129 @@ def read_alerts(path: str | os.PathLike, batch_size: int = 500) -> Iterator[list
         Before the first batch if the file is not a readable alert file, or later if damage
         shows only while decoding: the caller must then drop everything read from this file.
     """
-    if batch_size < 1:
+    for columns in read_alert_columns(path, batch_size, fp_hists=True):
+        yield columns.to_alerts()
+
+
+@dataclass
+class AlertColumns:
+    """A batch of alerts normalized as `read_alerts` gives them, but column by column.
+
+    What ingestion works on: values stay in Arrow arrays, so rows are built without a Python
+    object per value. Every array has one value per alert, except ``history`` (one per history
+    point, the points of all alerts one after the other, ``history_length`` of each alert).
+
+    Attributes
+    ----------
+    n : int
+        Number of alerts.
+    object_id, candid, schemavsn, publisher : pyarrow.Array
+        string, int64 (never null: the candidate's candid where the file has none), string,
+        string.
+    candidate : dict of str to pyarrow.Array
+        Every key of ``CANDIDATE_FIELDS``, in order, as int64 / float32 or float64 / bool /
+        string (Python values of the declared kind); absent fields all null.
+    history : dict of str to pyarrow.Array
+        Every key of ``PRV_CANDIDATE_FIELDS`` the same way, over all history points.
+    history_length : numpy.ndarray
+        Number of history points of each alert (0 for none or null).
+    cutouts : dict of str to pyarrow.Array
+        ``'Science'``, ``'Template'``, ``'Difference'``: binary (gzipped FITS) or null.
+    fink : dict of str to pyarrow.Array or list
+        The ``FINK_FIELDS`` the file has, in their order: Arrow arrays for scalar kinds, Python
+        lists for ``struct`` (dicts) and ``list`` kinds. A field not in the dict is null.
+    fp_hists : list or None
+        Forced-photometry histories (list per alert), only when asked for.
+    """
+
+    n: int
+    object_id: pa.Array
+    candid: pa.Array
+    schemavsn: pa.Array
+    publisher: pa.Array
+    candidate: dict[str, pa.Array]
+    history: dict[str, pa.Array]
+    history_length: np.ndarray
+    cutouts: dict[str, pa.Array]
+    fink: dict[str, pa.Array | list]
+    fp_hists: list | None = None
+
+    def to_alerts(self) -> list[dict]:
+        """The alerts as `read_alerts` yields them (one dict per alert)."""
+        candidates = _dicts(self.candidate)
+        points = _dicts(self.history)
+        ends = np.cumsum(self.history_length).tolist()
+        histories = [points[start:end] for start, end in zip([0] + ends[:-1], ends)]
+        template = dict.fromkeys(FINK_FIELDS)
+        present = list(self.fink)
+        fink_values = [_pylist(self.fink[name]) for name in present]
+        finks = []
+        for values in zip(*fink_values) if present else repeat((), self.n):
+            row = template.copy()
+            row.update(zip(present, values))
+            finks.append(row)
+        stamps = [self.cutouts[k].to_pylist() for k in _CUTOUTS]
+        fp_hists = self.fp_hists if self.fp_hists is not None else repeat(None)
+        return [
+            {
+                "objectId": object_id,
+                "candid": candid,
+                "schemavsn": version,
+                "publisher": pub,
+                "candidate": candidate,
+                "prv_candidates": history,
+                "fp_hists": fp or [],
+                "cutouts": {"Science": science, "Template": template_, "Difference": difference},
+                "fink": fink,
+            }
+            for object_id, candid, version, pub, candidate, history, fp, science, template_,
+            difference, fink in zip(
+                self.object_id.to_pylist(), self.candid.to_pylist(), self.schemavsn.to_pylist(),
+                self.publisher.to_pylist(), candidates, histories, fp_hists, *stamps, finks,
+            )
+        ]
+
+
+def _pylist(values: pa.Array | list) -> list:
+    return values.to_pylist() if isinstance(values, pa.Array) else values
+
+
+def _dicts(columns: dict[str, pa.Array]) -> list[dict]:
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*(columns[n].to_pylist() for n in names))]
+
+
+def read_alert_columns(
+    path: str | os.PathLike, batch_size: int | None = None, *, fp_hists: bool = False
+) -> Iterator[AlertColumns]:
+    """Yield the alerts of one file, normalized, column by column (see `AlertColumns`).
+
+    The same normalization as `read_alerts` (which is built on this), without a Python object
+    per value: Parquet columns are cast and cleaned in Arrow, Avro records are turned into
+    Arrow arrays once.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An alert file (``sniff`` says ``alerts-parquet`` or ``alerts-avro``).
+    batch_size : int, optional
+        Largest number of alerts per batch (default: the whole file, as few batches as it
+        holds row groups).
+    fp_hists : bool
+        Also read the forced-photometry histories (``AlertColumns.fp_hists``).
+
+    Raises
+    ------
+    UnreadableFile
+        As `read_alerts`.
+    """
+    if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     kind = sniff(path)
     if kind == "alerts-parquet":
-        yield from _read_parquet_alerts(Path(path), batch_size)
+        yield from _read_parquet_columns(Path(path), batch_size, fp_hists)
     elif kind == "alerts-avro":
-        yield from _read_avro_alerts(Path(path), batch_size)
+        yield from _read_avro_columns(Path(path), batch_size, fp_hists)
     else:
         raise UnreadableFile(path, f"not an alert file (it is {kind})")
 
@@ -430,22 +552,34 @@ def read_alerts(path: str | os.PathLike, batch_size: int = 500) -> Iterator[list
 # ---- Parquet ---------------------------------------------------------------------------------
 
 
-def _read_parquet_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
+def _read_parquet_columns(path: Path, batch_size: int | None, fp_hists: bool) -> Iterator[AlertColumns]:
     pf = _open_parquet(path)
     names = pf.schema_arrow.names
-    wanted = [n for n in names if n not in IGNORED_COLUMNS and _is_known_top_level(n)]
+    wanted = [
+        n
+        for n in names
+        if n not in IGNORED_COLUMNS and _is_known_top_level(n) and (fp_hists or n != "fp_hists")
+    ]
     _warn_unknown(
         path, [n for n in names if n not in IGNORED_COLUMNS and not _is_known_top_level(n)]
     )
-    batches = pf.iter_batches(batch_size=batch_size, columns=wanted)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise UnreadableFile(path, f"cannot decode Parquet data: {exc}") from exc
-        yield _alerts_from_batch(path, batch)
+    try:
+        if batch_size is None:
+            # Whole row groups, their columns decoded on every core (what read_table does).
+            batches = (
+                pf.read_row_group(i, columns=wanted) for i in range(pf.metadata.num_row_groups)
+            )
+        else:
+            batches = pf.iter_batches(batch_size=batch_size, columns=wanted)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            if batch.num_rows:
+                yield _columns_from_arrow(path, batch)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UnreadableFile(path, f"cannot decode Parquet data: {exc}") from exc
 
 
 def _is_known_top_level(name: str) -> bool:
@@ -459,25 +593,25 @@ def _warn_unknown(path: Path, names: list[str]) -> None:
         )
 
 
-def _alerts_from_batch(path: Path, batch: pa.RecordBatch) -> list[dict]:
-    columns = {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
+def _columns_from_arrow(path: Path, batch: pa.RecordBatch | pa.Table) -> AlertColumns:
+    columns = {}
+    for name, column in zip(batch.schema.names, batch.columns):
+        columns[name] = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     n = batch.num_rows
     if "candidate" not in columns or "objectId" not in columns:
         raise UnreadableFile(path, "alert rows without objectId or candidate")
     try:
-        candidates = _conform_struct(columns["candidate"], CANDIDATE_FIELDS).to_pylist()
-        prv = _conform_history(columns.get("prv_candidates"), PRV_CANDIDATE_FIELDS, n)
-        object_ids = _scalar_list(columns["objectId"], "str")
-        candids = _scalar_list(columns["candid"], "int") if "candid" in columns else [None] * n
-        schemavsn = (
-            _scalar_list(columns["schemavsn"], "str") if "schemavsn" in columns else [None] * n
-        )
-        publisher = (
-            _scalar_list(columns["publisher"], "str") if "publisher" in columns else [None] * n
-        )
-        fp_hists = columns["fp_hists"].to_pylist() if "fp_hists" in columns else repeat(None)
-        cutouts = [_stamp_list(columns.get(column), n) for column in _CUTOUTS.values()]
-        fink = _fink_rows(
+        object_id = _conform_array(columns["objectId"], "objectId", "str")
+        cand = columns["candidate"]
+        if cand.null_count:
+            first = object_id[pc.index(cand.is_null(), True).as_py()].as_py()
+            raise UnreadableFile(path, f"alert {first} has no candidate")
+        candidate = _conform_children(cand, CANDIDATE_FIELDS)
+        history, history_length = _conform_history_columns(columns.get("prv_candidates"), n)
+        candid = candidate["candid"]
+        if "candid" in columns:
+            candid = pc.coalesce(_conform_array(columns["candid"], "candid", "int"), candid)
+        fink = _fink_columns(
             {
                 name: _arrow_fink_values(name, col)
                 for name, col in columns.items()
@@ -485,11 +619,37 @@ def _alerts_from_batch(path: Path, batch: pa.RecordBatch) -> list[dict]:
             },
             n,
         )
+        return _checked(
+            path,
+            AlertColumns(
+                n=n,
+                object_id=object_id,
+                candid=candid,
+                schemavsn=_optional_array(columns.get("schemavsn"), "schemavsn", "str", n),
+                publisher=_optional_array(columns.get("publisher"), "publisher", "str", n),
+                candidate=candidate,
+                history=history,
+                history_length=history_length,
+                cutouts={k: _stamp_array(columns.get(c), n) for k, c in _CUTOUTS.items()},
+                fink=fink,
+                fp_hists=columns["fp_hists"].to_pylist() if "fp_hists" in columns else None,
+            ),
+        )
     except _ColumnError as exc:
         raise UnreadableFile(path, str(exc)) from exc
-    return _assemble(
-        path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink
-    )
+
+
+def _checked(path: Path, columns: AlertColumns) -> AlertColumns:
+    """Refuse alerts without objectId or candid (a row key cannot be made without them)."""
+    missing = pc.or_(columns.object_id.is_null(), columns.candid.is_null())
+    if pc.any(missing).as_py():
+        i = pc.index(missing, True).as_py()
+        raise UnreadableFile(
+            path,
+            f"alert without objectId or candid ({columns.object_id[i].as_py()}, "
+            f"{columns.candid[i].as_py()})",
+        )
+    return columns
 
 
 class _ColumnError(Exception):
@@ -518,50 +678,54 @@ def _conform_array(arr: pa.Array, name: str, kind: str) -> pa.Array:
     return arr
 
 
-def _conform_struct(arr: pa.Array, fields: dict[str, Column]) -> pa.StructArray:
-    """Rebuild a struct array with exactly ``fields``, in order, missing ones as nulls."""
+def _optional_array(arr: pa.Array | None, name: str, kind: str, n: int) -> pa.Array:
+    if arr is None:
+        return pa.nulls(n, _ARROW_TYPES[kind])
+    return _conform_array(arr, name, kind)
+
+
+def _conform_children(arr: pa.Array, fields: dict[str, Column]) -> dict[str, pa.Array]:
+    """The children of a struct array as ``fields`` (in order, missing ones all null)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
+    # flatten() applies the struct's own nulls to its children.
     present = {arr.type.field(i).name: child for i, child in enumerate(arr.flatten())}
-    children = []
+    children = {}
     for name, column in fields.items():
         child = present.get(name)
         if child is None:
-            children.append(pa.nulls(len(arr), _ARROW_TYPES[column.kind]))
+            children[name] = pa.nulls(len(arr), _ARROW_TYPES[column.kind])
         else:
-            children.append(_conform_array(child, name, column.kind))
-    mask = arr.is_null() if arr.null_count else None
-    return pa.StructArray.from_arrays(children, names=list(fields), mask=mask)
+            children[name] = _conform_array(child, name, column.kind)
+    return children
 
 
-def _conform_history(arr: pa.Array | None, fields: dict[str, Column], n: int) -> list:
-    """Conform a list<struct> column; returns Python lists of dicts, [] for null or absent."""
-    if arr is None:
-        return [[] for _ in range(n)]
-    if pa.types.is_null(arr.type):
-        return [[] for _ in range(n)]
-    values = _conform_struct(arr.values, fields)
-    mask = arr.is_null() if arr.null_count else None
-    list_class = pa.LargeListArray if pa.types.is_large_list(arr.type) else pa.ListArray
-    # Null lists come back as None; `_assemble` turns them into [].
-    return list_class.from_arrays(arr.offsets, values, mask=mask).to_pylist()
-
-
-def _scalar_list(arr: pa.Array, kind: str, name: str = "") -> list:
-    return _conform_array(arr, name, kind).to_pylist()
-
-
-def _stamp_list(arr: pa.Array | None, n: int) -> list:
+def _conform_history_columns(arr: pa.Array | None, n: int) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """A list<struct> history column as (point columns, points per alert); [] for null."""
     if arr is None or pa.types.is_null(arr.type):
-        return [None] * n
+        empty = {name: pa.nulls(0, _ARROW_TYPES[c.kind]) for name, c in PRV_CANDIDATE_FIELDS.items()}
+        return empty, np.zeros(n, np.int64)
+    if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
+        raise _ColumnError(f"column prv_candidates: {arr.type} is not a list")
+    # flatten() skips the values behind null lists and honours slicing.
+    lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return _conform_children(arr.flatten(), PRV_CANDIDATE_FIELDS), lengths
+
+
+def _stamp_array(arr: pa.Array | None, n: int) -> pa.Array:
+    if arr is None or pa.types.is_null(arr.type) or not pa.types.is_struct(arr.type):
+        return pa.nulls(n, pa.binary())
     index = arr.type.get_field_index("stampData")
     if index < 0:
-        return [None] * n
-    return arr.flatten()[index].to_pylist()
+        return pa.nulls(n, pa.binary())
+    stamps = arr.flatten()[index]
+    if not (pa.types.is_binary(stamps.type) or pa.types.is_large_binary(stamps.type)):
+        stamps = stamps.cast(pa.binary())
+    return stamps
 
 
-def _arrow_fink_values(name: str, arr: pa.Array) -> list | dict[str, list]:
-    """Python values of one Fink column, converted at the Arrow level where possible."""
+def _arrow_fink_values(name: str, arr: pa.Array) -> pa.Array | list | dict[str, pa.Array | list]:
+    """One Fink column converted at the Arrow level: Arrow for scalar kinds, else a list."""
     if name == "mulens" and pa.types.is_struct(arr.type):
         children = dict(
             zip([arr.type.field(i).name for i in range(arr.type.num_fields)], arr.flatten())
@@ -573,9 +737,9 @@ def _arrow_fink_values(name: str, arr: pa.Array) -> list | dict[str, list]:
     target = FINK_RENAMES.get(name, name)
     kind = FINK_FIELDS[target].kind
     if target in TIMESTAMP_FIELDS:
-        return _arrow_seconds(arr, target).to_pylist()
+        return _arrow_seconds(arr, target)
     if kind in _ARROW_TYPES:
-        return _conform_array(arr, target, kind).to_pylist()
+        return _conform_array(arr, target, kind)
     return arr.to_pylist()
 
 
@@ -599,7 +763,7 @@ def _arrow_seconds(arr: pa.Array, name: str) -> pa.Array:
 # ---- Avro -----------------------------------------------------------------------------------
 
 
-def _read_avro_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
+def _read_avro_columns(path: Path, batch_size: int | None, fp_hists: bool) -> Iterator[AlertColumns]:
     with open(path, "rb") as fh:
         try:
             reader = fastavro.reader(fh)
@@ -607,12 +771,13 @@ def _read_avro_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
             raise UnreadableFile(path, f"cannot read Avro header: {exc}") from exc
         plan = _AvroPlan(path, reader.writer_schema)
         records = iter(reader)
+        size = batch_size or 20_000
         while True:
             batch = []
             try:
                 for record in records:
                     batch.append(record)
-                    if len(batch) == batch_size:
+                    if len(batch) == size:
                         break
             except Exception as exc:  # EOFError, ValueError, codec errors: damage inside a block
                 raise UnreadableFile(
@@ -620,71 +785,116 @@ def _read_avro_alerts(path: Path, batch_size: int) -> Iterator[list[dict]]:
                 ) from exc
             if not batch:
                 return
-            yield plan.normalize(batch)
-            if len(batch) < batch_size:
+            yield plan.normalize(batch, fp_hists)
+            if len(batch) < size:
                 return
 
 
 class _AvroPlan:
-    """What one Avro file's writer schema lacks or adds, worked out once per file."""
+    """What one Avro file's writer schema adds, worked out once per file."""
 
     def __init__(self, path: Path, schema: dict) -> None:
         self.path = path
         fields = {f["name"]: f["type"] for f in schema["fields"]}
         cand_names = _record_field_names(fields.get("candidate"), schema)
-        prv_names = _record_field_names(_array_items(fields.get("prv_candidates"), schema), schema)
-        self.cand_missing = {k: None for k in CANDIDATE_FIELDS if k not in cand_names}
-        self.cand_extra = [k for k in cand_names if k not in CANDIDATE_FIELDS]
-        self.prv_missing = {k: None for k in PRV_CANDIDATE_FIELDS if k not in prv_names}
-        self.prv_extra = [k for k in prv_names if k not in PRV_CANDIDATE_FIELDS]
+        cand_extra = [k for k in cand_names if k not in CANDIDATE_FIELDS]
         unknown = [n for n in fields if n not in IGNORED_COLUMNS and not _is_known_top_level(n)]
-        _warn_unknown(path, unknown + [f"candidate.{k}" for k in self.cand_extra])
+        _warn_unknown(path, unknown + [f"candidate.{k}" for k in cand_extra])
         self.fink_names = [
             n
             for n in fields
             if n not in ZTF_TOP_LEVEL and n not in IGNORED_COLUMNS and _is_known_top_level(n)
         ]
 
-    def normalize(self, records: list[dict]) -> list[dict]:
+    def normalize(self, records: list[dict], fp_hists: bool = False) -> AlertColumns:
         try:
-            return self._normalize(records)
+            return self._normalize(records, fp_hists)
         except _ColumnError as exc:
             raise UnreadableFile(self.path, str(exc)) from exc
 
-    def _normalize(self, records: list[dict]) -> list[dict]:
-        candidates = []
+    def _normalize(self, records: list[dict], fp_hists: bool) -> AlertColumns:
+        candidates = [record["candidate"] for record in records]
+        if None in candidates:
+            missing = records[candidates.index(None)].get("objectId")
+            raise UnreadableFile(self.path, f"alert {missing} has no candidate")
+        points, lengths = [], []
         for record in records:
-            candidate = record["candidate"]
-            if candidate is None:
-                raise UnreadableFile(self.path, f"alert {record.get('objectId')} has no candidate")
-            _fix_record(candidate, self.cand_missing, self.cand_extra)
-            candidates.append(candidate)
-        prv = []
-        for record in records:
-            history = record.get("prv_candidates") or []
-            for entry in history:
-                _fix_record(entry, self.prv_missing, self.prv_extra)
-            prv.append(history)
+            history = record.get("prv_candidates") or ()
+            points.extend(history)
+            lengths.append(len(history))
         fink_values = {
             name: _python_fink_values(name, [r.get(name) for r in records])
             for name in self.fink_names
         }
-        cutouts = [
-            [(r.get(column) or {}).get("stampData") for r in records]
-            for column in _CUTOUTS.values()
+        # Fields a schema lacks come out null, fields it adds are left out.
+        candidate = _python_struct_columns(candidates, CANDIDATE_FIELDS, "candidate")
+        candid = [
+            c if c is not None else cand for c, cand in zip(
+                (r.get("candid") for r in records), candidate["candid"].to_pylist()
+            )
         ]
-        return _assemble(
+        n = len(records)
+        return _checked(
             self.path,
-            [r.get("objectId") for r in records],
-            [r.get("candid") for r in records],
-            [r.get("schemavsn") for r in records],
-            [r.get("publisher") for r in records],
-            candidates,
-            prv,
-            [r.get("fp_hists") for r in records],
-            cutouts,
-            _fink_rows(fink_values, len(records)),
+            AlertColumns(
+                n=n,
+                object_id=_python_array([r.get("objectId") for r in records], "objectId", "str"),
+                candid=_python_array(candid, "candid", "int"),
+                schemavsn=_python_array([r.get("schemavsn") for r in records], "schemavsn", "str"),
+                publisher=_python_array([r.get("publisher") for r in records], "publisher", "str"),
+                candidate=candidate,
+                history=_python_struct_columns(points, PRV_CANDIDATE_FIELDS, "prv_candidates"),
+                history_length=np.array(lengths, np.int64),
+                cutouts={
+                    k: _python_array(
+                        [(r.get(column) or {}).get("stampData") for r in records], column, "bytes"
+                    )
+                    for k, column in _CUTOUTS.items()
+                },
+                fink=_fink_columns(fink_values, n),
+                fp_hists=[r.get("fp_hists") for r in records] if fp_hists else None,
+            ),
         )
+
+
+def _python_array(values: list, name: str, kind: str) -> pa.Array:
+    """Python values of one kind as an Arrow array; integral floats of an int field become ints."""
+    target = _ARROW_TYPES[kind]
+    try:
+        return pa.array(values, type=target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        pass
+    try:
+        return pa.array([_python_scalar(v, kind, name, ()) for v in values], type=target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+        raise _ColumnError(f"column {name}: values are not of kind {kind}: {exc}") from exc
+
+
+_STRUCT_TYPES: dict[int, pa.DataType] = {}
+
+
+def _python_struct_columns(records: list[dict], fields: dict[str, Column], name: str) -> dict[str, pa.Array]:
+    """ZTF records (candidates or history points) as one Arrow array per field of ``fields``,
+    converted in C; a field a record lacks is null. ``ssnamenr`` placeholders become null, and a
+    number there its text."""
+    struct_type = _STRUCT_TYPES.get(id(fields))
+    if struct_type is None:
+        struct_type = _STRUCT_TYPES[id(fields)] = pa.struct(
+            [(k, _ARROW_TYPES[c.kind]) for k, c in fields.items()]
+        )
+    try:
+        columns = dict(zip(fields, pa.array(records, type=struct_type).flatten()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        # A field of another type than declared (an int field holding doubles, a numeric
+        # ssnamenr...): field by field, converting what can be converted without guessing.
+        columns = {}
+        for k, c in fields.items():
+            values = [r.get(k) for r in records]
+            if k == "ssnamenr":
+                values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+            columns[k] = _python_array(values, f"{name}.{k}", c.kind)
+    columns["ssnamenr"] = _conform_array(columns["ssnamenr"], "ssnamenr", "str")
+    return columns
 
 
 def _resolve(avro_type, schema: dict):
@@ -736,17 +946,6 @@ def _array_items(avro_type, schema: dict):
     return None
 
 
-def _fix_record(record: dict, missing: dict, extra: list[str]) -> None:
-    """Give a ZTF record (candidate or history entry) the canonical keys, in place."""
-    for key in missing:
-        record.setdefault(key, None)  # never overwrites, even if the schema plan were wrong
-    for key in extra:
-        del record[key]
-    name = record["ssnamenr"]
-    if name is not None and (name in _NULL_TOKENS["ssnamenr"] or not isinstance(name, str)):
-        record["ssnamenr"] = None if name in _NULL_TOKENS["ssnamenr"] else str(name)
-
-
 def _python_fink_values(name: str, values: list) -> list | dict[str, list]:
     """The Avro counterpart of `_arrow_fink_values`: same conversions on Python values."""
     if name == "mulens" and any(isinstance(v, dict) for v in values):
@@ -794,79 +993,47 @@ def _python_seconds(value, name: str) -> float | None:
     return value.timestamp()
 
 
+
 # ---- shared -------------------------------------------------------------------------------
 
 
-def _fink_rows(by_column: dict[str, list | dict[str, list]], n: int) -> list[dict]:
-    """Per-alert Fink dicts with every key of FINK_FIELDS, from per-column value lists."""
-    by_name: dict[str, list] = {}
+def _fink_columns(
+    by_column: dict[str, pa.Array | list | dict[str, list]], n: int
+) -> dict[str, pa.Array | list]:
+    """The Fink columns of a batch under their ``FINK_FIELDS`` names, in that order.
+
+    ``by_column`` holds each Fink column of the file as converted by `_arrow_fink_values` or
+    `_python_fink_values`. Old names are renamed (a file holding both names keeps the new
+    one's values), old SIMBAD labels mapped, maps made dicts; scalar kinds become Arrow arrays.
+    """
+    by_name: dict[str, pa.Array | list] = {}
     for name, column_values in by_column.items():
         if isinstance(column_values, dict):  # an old mulens struct, already split
             by_name.update(column_values)
         elif name not in FINK_RENAMES:
             by_name[name] = column_values
     for old, new in FINK_RENAMES.items():
-        # A file holding both names keeps the new one's values.
         if old in by_column and new not in by_name:
             by_name[new] = by_column[old]
-    if "cdsxmatch" in by_name:
-        by_name["cdsxmatch"] = [SIMBAD_RENAMES.get(v, v) for v in by_name["cdsxmatch"]]
-    for name in by_name.keys() & _STRUCT_FINK_FIELDS:
-        # Arrow and Avro maps arrive as lists of (key, value) pairs.
-        by_name[name] = [dict(v) if isinstance(v, list) else v for v in by_name[name]]
-    # Copying an all-None template and updating the present columns beats building each dict.
-    template = dict.fromkeys(FINK_FIELDS)
-    present = [name for name in FINK_FIELDS if name in by_name]
-    rows = []
-    for values in (
-        islice(zip(*[by_name[name] for name in present]), n) if present else repeat((), n)
-    ):
-        row = template.copy()
-        row.update(zip(present, values))
-        rows.append(row)
-    return rows
-
-
-_STRUCT_FINK_FIELDS = frozenset(
-    name for name, column in FINK_FIELDS.items() if column.kind == "struct"
-)
-
-
-def _assemble(
-    path, object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, cutouts, fink
-) -> list[dict]:
-    alerts = []
-    for (
-        object_id,
-        candid,
-        version,
-        pub,
-        candidate,
-        history,
-        fp,
-        science,
-        template,
-        difference,
-        extra,
-    ) in zip(object_ids, candids, schemavsn, publisher, candidates, prv, fp_hists, *cutouts, fink):
-        if candid is None:
-            candid = candidate["candid"]
-        if object_id is None or candid is None:
-            raise UnreadableFile(path, f"alert without objectId or candid ({object_id}, {candid})")
-        alerts.append(
-            {
-                "objectId": object_id,
-                "candid": int(candid),
-                "schemavsn": version,
-                "publisher": pub,
-                "candidate": candidate,
-                "prv_candidates": history or [],
-                "fp_hists": fp or [],
-                "cutouts": {"Science": science, "Template": template, "Difference": difference},
-                "fink": extra,
-            }
-        )
-    return alerts
+    columns: dict[str, pa.Array | list] = {}
+    for name, column in FINK_FIELDS.items():
+        if name not in by_name:
+            continue
+        values = by_name[name]
+        if name == "cdsxmatch":
+            values = [SIMBAD_RENAMES.get(v, v) for v in _pylist(values)]
+        if column.kind in _ARROW_TYPES:
+            if not isinstance(values, pa.Array):
+                values = _python_array(values, name, column.kind)
+            if len(values) != n:
+                raise _ColumnError(f"column {name}: {len(values)} values for {n} alerts")
+        else:
+            values = _pylist(values)
+            if column.kind == "struct":
+                # Arrow and Avro maps arrive as lists of (key, value) pairs.
+                values = [dict(v) if isinstance(v, list) else v for v in values]
+        columns[name] = values
+    return columns
 
 
 # --------------------------------------------------------------------------------------------
