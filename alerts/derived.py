@@ -18,7 +18,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 import numpy as np
 
 from .schema import SIMBAD_RENAMES as _SCHEMA_RENAMES
@@ -269,25 +268,77 @@ def fink_classification_many(
         raise ValueError(f"{len(candidates)} candidates but {len(finks)} Fink rows")
     if not candidates:
         return []
-    cols = _classification_columns(candidates, finks)
+    return _classify(_classification_columns(candidates, finks), len(candidates))
 
+
+def fink_classification_columns(columns: Mapping[str, Any], n: int) -> list[str]:
+    """Fink's classification of many alerts given column by column (what ingestion has).
+
+    Parameters
+    ----------
+    columns : mapping of str to array-like
+        The inputs of `fink_classification_many` under their plain names (`ndethist`, `drb`,
+        `classtar`, `jd`, `jdstarthist`, `cdsxmatch`, `roid`, `mulens`, `snn_snia_vs_nonia`,
+        `snn_sn_vs_all`, `rf_snia_vs_nonia`, `rf_kn_vs_nonkn`, `tracklet`), normalized as
+        `readers.read_alert_columns` gives them: pyarrow arrays, numpy arrays or lists of
+        ``n`` values each; a missing name is all null.
+    n : int
+        Number of alerts.
+
+    Returns
+    -------
+    list of str
+        One label per alert, as `fink_classification_many`.
+    """
+    if not n:
+        return []
+    names = _CLASSIFICATION_INPUTS["candidate"] + _CLASSIFICATION_INPUTS["fink"]
+    return _classify({name: columns.get(name) for name in names}, n)
+
+
+def _float_column(values: Any, n: int) -> np.ndarray:
+    """Floats of a column (list, numpy or pyarrow array; None: all missing), missing as NaN."""
+    if values is None:
+        return np.full(n, np.nan)
+    if hasattr(values, "to_numpy") and hasattr(values, "cast"):  # a pyarrow array
+        import pyarrow as pa
+
+        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_null(values.type):
+            return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+        values = values.to_pylist()
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        return values.astype(float)
+    return _floats(values)
+
+
+def _object_column(values: Any, n: int) -> list:
+    if values is None:
+        return [None] * n
+    if hasattr(values, "to_pylist"):
+        return values.to_pylist()
+    return list(values)
+
+
+def _classify(cols: Mapping[str, Any], n: int) -> list[str]:
     with np.errstate(invalid="ignore"):
-        ndethist = _floats(cols["ndethist"])
-        drb = _floats(cols["drb"])
-        classtar = _floats(cols["classtar"])
-        lapse = _floats(cols["jd"]) - _floats(cols["jdstarthist"])
-        roid = _floats(cols["roid"])
-        mulens = _floats(cols["mulens"])
-        snn_snia = _floats(cols["snn_snia_vs_nonia"])
-        snn_sn = _floats(cols["snn_sn_vs_all"])
-        rf_snia = _floats(cols["rf_snia_vs_nonia"])
-        rf_kn = _floats(cols["rf_kn_vs_nonkn"])
+        ndethist = _float_column(cols["ndethist"], n)
+        drb = _float_column(cols["drb"], n)
+        classtar = _float_column(cols["classtar"], n)
+        lapse = _float_column(cols["jd"], n) - _float_column(cols["jdstarthist"], n)
+        roid = _float_column(cols["roid"], n)
+        mulens = _float_column(cols["mulens"], n)
+        snn_snia = _float_column(cols["snn_snia_vs_nonia"], n)
+        snn_sn = _float_column(cols["snn_sn_vs_all"], n)
+        rf_snia = _float_column(cols["rf_snia_vs_nonia"], n)
+        rf_kn = _float_column(cols["rf_kn_vs_nonkn"], n)
         # A missing cross-match is what Fink writes when nothing matched.
         cdsxmatch = np.array(
-            [v if isinstance(v, str) else "Unknown" for v in cols["cdsxmatch"]], dtype=object
+            [v if isinstance(v, str) else "Unknown" for v in _object_column(cols["cdsxmatch"], n)],
+            dtype=object,
         )
         tracklet = np.array(
-            [isinstance(v, str) and v.startswith("TRCK_") for v in cols["tracklet"]]
+            [isinstance(v, str) and v.startswith("TRCK_") for v in _object_column(cols["tracklet"], n)],
+            dtype=bool,
         )
 
         possible_host = np.array([c in _POSSIBLE_HOST_LABELS for c in cdsxmatch])
