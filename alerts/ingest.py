@@ -6,73 +6,54 @@ or again after a crash, rewrites the same rows: no duplicates, same counts. Deri
 depend on more than one file (object summaries, bad-quality points, per-night statistics) are
 recomputed from the store for the objects and nights a run touched, never incremented.
 
-Speed: a run reads small files whole, one after the other, and writes their rows together once
-about ``CHUNK_ALERTS`` alerts are pending (one write transaction per table and batch instead of
-one per file and table; object summaries refreshed once per chunk). Rows are built with C-level
-``dict(zip(...))`` from the readers' canonical dicts, whose values already have their column's
-type, which the store's write plans check cheaply. ``workers`` > 1 spreads files over processes.
+Speed: files are read column by column (``readers.read_alert_columns``) and their rows built
+column by column (``alert_rows.build_rows``: no Python dict per row or history point), then
+written with ``store.bulk`` (embedded: rows assembled with numpy, a few LMDB transactions;
+HBase: large Thrift batches over several connections at once). A run reads small files whole,
+one after the other, and writes their rows together once about ``CHUNK_ALERTS`` alerts are
+pending (object summaries refreshed once per chunk). ``workers`` > 1 spreads files over
+processes (HBase: all write at once; embedded: they read and build in parallel and take turns
+at LMDB's single write lock).
 """
 from __future__ import annotations
 
+import gc
 import glob
-import math
 import multiprocessing
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_not, itemgetter
 from pathlib import Path
 
-import numpy as np
-
 from store import Store, get_store
+from store.bulk import RowBlock, write_blocks
 
-from .derived import fink_classification_many
+from .alert_rows import AlertRows, build_rows
 from .readers import (
     ALERT_KINDS,
     UnreadableFile,
-    read_alerts,
+    read_alert_columns,
     read_fink_fat,
     read_sso_aggregated,
     sniff,
 )
-from .schema import CANDIDATE_FIELDS, FINK_FIELDS, PRV_CANDIDATE_FIELDS
 from .tables import (
-    ANOMALY_OFFSET,
-    SKY_ORDER,
     Alert,
-    AnomalyIndex,
-    AsteroidIndex,
     BadQuality,
-    ClassIndex,
-    Cutout,
     NightStatistics,
     ObjectSummary,
-    SkyIndex,
     SsoCandidate,
     SsoLightcurve,
     TimeIndex,
-    TrackletIndex,
-    UpperLimit,
 )
 
 INGESTABLE_SUFFIXES = (".parquet", ".avro", ".parq")
-WRITE_BATCH = 10000  # rows per store batch: one LMDB transaction (a sync) / HBase round trips of 1,000
-CHUNK_ALERTS = 2000  # alerts of small files read before they are written together
-
-# Readers give every key of these field sets: rows are made by zipping the values, in order,
-# with the column names (C-level, no per-cell Python).
-_CANDIDATE_VALUES = itemgetter(*CANDIDATE_FIELDS)
-_CANDIDATE_COLUMNS = tuple(f"i:{name}" for name in CANDIDATE_FIELDS)
-_FINK_VALUES = itemgetter(*FINK_FIELDS)
-_FINK_COLUMNS = tuple(f"d:{name}" for name in FINK_FIELDS)
-_PRV_VALUES = itemgetter(*PRV_CANDIDATE_FIELDS)
-_PRV_COLUMNS = tuple(f"i:{name}" for name in PRV_CANDIDATE_FIELDS)
-_NOT_A_CLASS = {None, "", "Unknown", "Fail", "nan"}
+WRITE_BATCH = 10000  # rows per store batch (summaries, statistics, Fink's SSO tables)
+CHUNK_ALERTS = 5000  # alerts of small files read before they are written together
 
 
 @dataclass
@@ -137,159 +118,7 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
     return sorted(files), missing
 
 
-# -- rows from alerts ------------------------------------------------------------------------------
-def _night(jd: float) -> str:
-    """UTC date (YYYYMMDD) of a Julian date."""
-    return _night_of_day(math.floor(jd - 2440587.5))  # days since 1970-01-01
-
-
-def _night_of_day(days: int, cache: dict[int, str] = {}) -> str:  # noqa: B006 (a cache)
-    night = cache.get(days)
-    if night is None:
-        night = cache[days] = time.strftime("%Y%m%d", time.gmtime(days * 86400))
-    return night
-
-
-def _finite(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
-def _sky_pixels(ra: list[float], dec: list[float]) -> np.ndarray:
-    from astropy import units as u
-
-    hp = _healpix()
-    return hp.lonlat_to_healpix(np.asarray(ra, float) * u.deg, np.asarray(dec, float) * u.deg)
-
-
-def _healpix(cache: list = []):  # noqa: B006 (a cache: astropy is imported on first use only)
-    if not cache:
-        from astropy_healpix import HEALPix
-
-        cache.append(HEALPix(nside=2**SKY_ORDER, order="nested"))
-    return cache[0]
-
-
-_CUTOUT_COLUMNS = ("b:cutoutScience_stampData", "b:cutoutTemplate_stampData", "b:cutoutDifference_stampData")
-
-
-def _present(columns: tuple[str, ...], values: tuple) -> dict:
-    """``{column: value}`` for the values that are not None (C-level: no per-cell bytecode).
-
-    Rows built from a file leave out its null fields rather than write them as "remove this
-    cell": ingestion adds what a file says and never erases what another file said. The same
-    alert comes raw from ZTF and enriched from Fink, the same history point with the history of
-    many alerts, some of an older schema lacking fields a newer one gave. On HBase it also
-    spares a column delete per empty field, which costs the server as much as about 7 puts.
-    """
-    return dict(compress(zip(columns, values), map(is_not, values, repeat(None))))
-
-
-@dataclass
-class AlertRows:
-    """The rows one file's alerts become, by table."""
-
-    rows: dict[type, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    objects: set[str] = field(default_factory=set)
-    nights: set[str] = field(default_factory=set)
-    detections: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-
-
-def build_rows(alerts: list[dict]) -> AlertRows:
-    """Turn normalized alerts (``readers.read_alerts``) into rows of every alert table."""
-    out = AlertRows()
-    if not alerts:
-        return out
-    candidates = [a["candidate"] for a in alerts]
-    finks = [a["fink"] for a in alerts]
-    classes = fink_classification_many(candidates, finks)
-    pixels = _sky_pixels([c["ra"] for c in candidates], [c["dec"] for c in candidates]).tolist()
-    rows = out.rows
-    main_rows, cutout_rows, upper_limits = rows[Alert], rows[Cutout], rows[UpperLimit]
-    time_rows, sky_rows, class_rows = rows[TimeIndex], rows[SkyIndex], rows[ClassIndex]
-    detections, objects, nights = out.detections, out.objects, out.nights
-    seen_history: set[tuple[str, float]] = set()
-    alert_keys = {(a["objectId"], a["candidate"]["jd"]) for a in alerts}
-    for alert, cls, pixel in zip(alerts, classes, pixels):
-        oid = alert["objectId"]
-        cand, fink = alert["candidate"], alert["fink"]
-        jd = cand["jd"]
-        main = _present(_CANDIDATE_COLUMNS, _CANDIDATE_VALUES(cand))
-        main.update(_present(_FINK_COLUMNS, _FINK_VALUES(fink)))
-        main["i:objectId"] = oid
-        if alert["schemavsn"] is not None:
-            main["i:schemavsn"] = alert["schemavsn"]
-        if alert["publisher"] is not None:
-            main["i:publisher"] = alert["publisher"]
-        main["d:classification"] = cls
-        main_rows.append(main)
-        objects.add(oid)
-        nights.add(_night(jd))
-
-        cutouts = alert["cutouts"]
-        if any(cutouts.values()):
-            stamps = (cutouts["Science"], cutouts["Template"], cutouts["Difference"])
-            row = _present(_CUTOUT_COLUMNS, stamps)
-            row.update({"i:objectId": oid, "i:jd": jd, "i:candid": alert["candid"]})
-            cutout_rows.append(row)
-
-        for point in alert["prv_candidates"]:
-            pjd = point["jd"]
-            if pjd is None:
-                continue
-            key = (oid, pjd)
-            if key in seen_history or key in alert_keys:
-                continue
-            seen_history.add(key)
-            row = _present(_PRV_COLUMNS, _PRV_VALUES(point))
-            row["i:objectId"] = oid
-            if point["magpsf"] is None:
-                upper_limits.append(row)
-            else:
-                detections[oid].append(row)
-
-        index = {
-            "i:objectId": oid,
-            "i:jd": jd,
-            "i:candid": alert["candid"],
-            "i:ra": cand["ra"],
-            "i:dec": cand["dec"],
-            "i:jdstarthist": cand["jdstarthist"],
-            "d:classification": cls,
-        }
-        if index["i:jdstarthist"] is None:
-            del index["i:jdstarthist"]
-        time_rows.append(index)
-        sky_rows.append({**index, "d:pixel": pixel})
-        for label in _class_labels(cls, fink):
-            class_rows.append({**index, "d:class": label})
-        if cand["ssnamenr"]:
-            rows[AsteroidIndex].append({**index, "i:ssnamenr": str(cand["ssnamenr"])})
-        if fink["tracklet"]:
-            rows[TrackletIndex].append({**index, "d:tracklet": fink["tracklet"]})
-        score = fink.get("anomaly_score")
-        if _finite(score):
-            rows[AnomalyIndex].append(
-                {**index, "d:anomaly_key": score + ANOMALY_OFFSET, "d:anomaly_score": score}
-            )
-    return out
-
-
-def _class_labels(classification: str, fink: dict) -> list[str]:
-    """The class names an alert is listed under (Fink's, SIMBAD's and TNS's)."""
-    labels = [classification]
-    simbad = fink.get("cdsxmatch")
-    if simbad not in _NOT_A_CLASS and not str(simbad).startswith("Fail"):
-        labels.append(f"(SIMBAD) {simbad}")
-    tns = fink.get("tns")
-    if tns not in _NOT_A_CLASS:
-        labels.append(f"(TNS) {tns}")
-    return labels
-
-
-# -- writing ---------------------------------------------------------------------------------------
-_WRITE_ORDER = [Alert, Cutout, UpperLimit, TimeIndex, SkyIndex, ClassIndex, AsteroidIndex, TrackletIndex, AnomalyIndex]
-
-
+# -- writing -----------------------------------------------------------------------------------
 def _write(store: Store, table, rows: list[dict]) -> None:
     with store[table].batch(size=WRITE_BATCH) as batch:
         for row in rows:
@@ -297,39 +126,35 @@ def _write(store: Store, table, rows: list[dict]) -> None:
 
 
 def write_alert_rows(store: Store, built: AlertRows, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """Write the rows of one file, then recompute what depends on other files.
+    """Write the rows of some alerts, then recompute what depends on other files.
 
     Returns (number of objects touched, number of bad-quality points written).
     """
-    for table in _WRITE_ORDER:
-        rows = built.rows.get(table)
-        if rows:
-            _write(store, table, rows)
-        if table is Alert and progress:
-            progress(len(rows or ()))
+    write_blocks(store, built.blocks)
+    if progress:
+        progress(built.alerts)
     bad = _refresh_objects(store, built.objects, built.detections)
     return len(built.objects), len(bad)
 
 
-def refresh_objects(store: Store, object_ids: Iterable[str], detections: dict[str, list[dict]] | None = None) -> int:
+def refresh_objects(store: Store, object_ids: Iterable[str], detections: list[RowBlock] | None = None) -> int:
     """Recompute the summary row of each object from its alerts, and its bad-quality points.
 
-    A history detection is a bad-quality point only if the object has no alert at that jd; when an
-    alert arrives for a jd that was stored as bad-quality earlier, that point is removed.
-    Returns the number of bad-quality points written.
+    ``detections`` are history detections of these objects (``BadQuality`` rows, see
+    `alert_rows.build_rows`): a detection is a bad-quality point only if the object has no
+    alert at that jd; when an alert arrives for a jd that was stored as bad-quality earlier,
+    that point is removed. Returns the number of bad-quality points written.
     """
     return len(_refresh_objects(store, object_ids, detections))
 
 
-def _refresh_objects(store: Store, object_ids: Iterable[str], detections: dict[str, list[dict]] | None = None) -> list[tuple[str, float]]:
-    """`refresh_objects`, returning the (objectId, jd) of each bad-quality point written."""
-    detections = detections or {}
-    summaries, bad_rows, stale = [], [], []
+def _refresh_objects(store: Store, object_ids: Iterable[str], detections: list[RowBlock] | None = None) -> set[bytes]:
+    """`refresh_objects`, returning the keys of the bad-quality points written."""
+    summaries, alert_keys = [], []
     for oid, alerts in _alerts_of_objects(store, sorted(object_ids)):
         if not alerts:
             continue
         last = alerts[-1]
-        alert_jds = {a["i:jd"] for a in alerts}
         summaries.append(
             {
                 "i:objectId": oid,
@@ -344,14 +169,22 @@ def _refresh_objects(store: Store, object_ids: Iterable[str], detections: dict[s
                 "i:ssnamenr": last.get("i:ssnamenr") or None,
             }
         )
-        bad_rows.extend(r for r in detections.get(oid, ()) if r["i:jd"] not in alert_jds)
-        stale.extend((oid, jd) for jd in alert_jds)
+        alert_keys.extend(row.key.encode("utf-8") for row in alerts)
+    # Summaries go through the manager: a None there removes the cell (the latest alert has
+    # no such value), which a bulk write (absent = left as is) would not do.
     _write(store, ObjectSummary, summaries)
-    _write(store, BadQuality, bad_rows)
-    with store[BadQuality].batch(size=WRITE_BATCH) as batch:
-        for key in stale:
-            batch.delete(key)
-    return [(row["i:objectId"], row["i:jd"]) for row in bad_rows]
+    is_alert = set(alert_keys)
+    bad_blocks, written = [], set()
+    for block in detections or ():
+        keys = block.row_keys()
+        keep = [i for i, key in enumerate(keys) if key not in is_alert]
+        if len(keep) < len(keys):
+            block = block.take(keep)
+        bad_blocks.append(block)
+        written.update(block.row_keys())
+    # An alert's (objectId, jd) is never a bad-quality point, whatever an earlier file said.
+    write_blocks(store, {BadQuality: bad_blocks}, deletes={BadQuality: alert_keys})
+    return written
 
 
 _SUMMARY_INPUTS = ["i:jd", "i:ra", "i:dec", "i:candid", "i:jdstarthist", "i:ssnamenr", "d:classification"]
@@ -433,18 +266,40 @@ def _fink_fat_rows(path, kind: str) -> list[dict]:
 
 
 # -- the service ---------------------------------------------------------------------------------
+@contextmanager
+def _without_gc():
+    """Python's cycle collector paused: reading an Avro file makes millions of dicts, none in a
+    cycle, and each collection walks all of them (decoding a 6k-alert file took 1.7x as long
+    with it). Memory is still freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read_file(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | None]:
     """Read and build one file without writing anything.
 
     Returns its outcome (with an error for an unreadable file), its alert rows (alert files) and
     its other rows as (table, rows) (Fink's SSO files); None where it has none.
     """
+    with _without_gc():
+        return _read_file_now(path)
+
+
+def _read_file_now(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | None]:
     try:
         kind = sniff(path)
         if kind in ALERT_KINDS:
-            alerts = [a for batch in read_alerts(path, batch_size=5000) for a in batch]
-            built = build_rows(alerts)
-            del alerts
+            # The whole file is read (and so checked) before any of it is built or written.
+            batches = list(read_alert_columns(path))
+            built = AlertRows()
+            for batch in batches:
+                built.extend(build_rows(batch))
+            del batches
         elif kind == "sso-aggregated":
             other = (SsoLightcurve, _sso_aggregated_rows(path))
         elif kind in ("fink-fat-orbits", "fink-fat-trajectories"):
@@ -455,8 +310,8 @@ def _read_file(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | None]
         return FileOutcome(str(path), "unreadable", error=f"invalid content: {exc}"), None, None
     outcome = FileOutcome(str(path), kind)
     if kind in ALERT_KINDS:
-        outcome.alerts = len(built.rows[Alert])
-        outcome.upper_limits = len(built.rows[UpperLimit])
+        outcome.alerts = built.alerts
+        outcome.upper_limits = built.upper_limits
         outcome.objects = len(built.objects)
         return outcome, built, None
     if kind.startswith("other:"):
@@ -485,35 +340,20 @@ class _Chunk:
 
     def __init__(self) -> None:
         self.built = AlertRows()
-        self.files: list[tuple[FileOutcome, set[tuple[str, float]]]] = []
+        self.files: list[tuple[FileOutcome, set[bytes]]] = []
         self.alerts = 0
 
     def add(self, outcome: FileOutcome, built: AlertRows) -> None:
-        if not self.files:
-            self.built = AlertRows(built.rows, set(built.objects), set(built.nights), built.detections)
-        else:
-            self._merge(built)
-        detected = {(oid, row["i:jd"]) for oid, rows in built.detections.items() for row in rows}
-        self.files.append((outcome, detected))
+        self.built.extend(built)
+        self.files.append((outcome, built.detection_keys()))
         self.alerts += outcome.alerts
-
-    def _merge(self, built: AlertRows) -> None:
-        for table, rows in built.rows.items():
-            self.built.rows[table].extend(rows)
-        for oid, rows in built.detections.items():
-            self.built.detections[oid].extend(rows)
-        self.built.objects |= built.objects
-        self.built.nights |= built.nights
 
     def write(self, store: Store, progress) -> list[FileOutcome]:
         """Write every row, refresh the objects; each file's outcome gets its bad-quality count."""
-        for table in _WRITE_ORDER:
-            rows = self.built.rows.get(table)
-            if rows:
-                _write(store, table, rows)
+        write_blocks(store, self.built.blocks)
         if progress:
             progress(self.alerts)
-        bad = set(_refresh_objects(store, self.built.objects, self.built.detections))
+        bad = _refresh_objects(store, self.built.objects, self.built.detections)
         for outcome, detected in self.files:
             outcome.bad_quality = len(detected & bad)
         return [outcome for outcome, _ in self.files]

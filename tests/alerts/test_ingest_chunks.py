@@ -10,15 +10,15 @@ import copy
 import msgpack
 import pytest
 
+from alerts.alert_rows import AlertRows, build_rows
 from alerts.ingest import (
-    build_rows,
     expand_paths,
     ingest_file,
     ingest_paths,
     refresh_statistics,
     write_alert_rows,
 )
-from alerts.readers import read_alerts
+from alerts.readers import read_alert_columns
 from alerts.tables import ALL_TABLES, Alert, UpperLimit
 from store import Store
 
@@ -85,26 +85,34 @@ def test_workers_write_what_one_process_writes(files, tmp_path):
     assert dump(several) == dump(one)
 
 
+def _built(paths) -> AlertRows:
+    built = AlertRows()
+    for path in paths:
+        for batch in read_alert_columns(path):
+            built.extend(build_rows(batch))
+    return built
+
+
 def test_rows_hold_no_null_cells(data_dir):
     """Rows from files leave null fields out (a None would mean "erase this cell")."""
     paths, _ = expand_paths([str(data_dir / "fink-parquet/young-transients-2024")])
-    built = build_rows([a for path in paths for batch in read_alerts(path) for a in batch])
-    history = [row for rows in built.detections.values() for row in rows]
-    for rows in [*built.rows.values(), history]:
-        assert all(None not in row.values() for row in rows)
-    assert built.rows[UpperLimit] and all("i:magpsf" not in r for r in built.rows[UpperLimit])
+    built = _built(paths)
+    for blocks in [*built.blocks.values(), built.detections]:
+        for block in blocks:
+            assert all(None not in row.values() for row in block.rows())
+    limits = [row for block in built.blocks[UpperLimit] for row in block.rows()]
+    assert limits and all("i:magpsf" not in r for r in limits)
 
 
 def test_a_poorer_copy_of_an_alert_does_not_erase_a_richer_one(data_dir, tmp_path):
     """The raw ZTF copy of an alert (no Fink columns) after Fink's copy: Fink's values stay."""
     path = next((data_dir / "fink-parquet/young-transients-2024").glob("*.parquet"))
-    rich = next(read_alerts(path, batch_size=3))
-    raw = copy.deepcopy(rich)
-    for alert in raw:
-        alert["fink"] = dict.fromkeys(alert["fink"])
+    rich = next(read_alert_columns(path, batch_size=3))
+    raw = copy.copy(rich)
+    raw.fink = {}
     store = new_store(tmp_path / "s")
     write_alert_rows(store, build_rows(rich))
     write_alert_rows(store, build_rows(raw))
-    for alert in rich:
+    for alert in rich.to_alerts():
         stored = store[Alert].get((alert["objectId"], alert["candidate"]["jd"]))
         assert stored["d:cdsxmatch"] == alert["fink"]["cdsxmatch"] is not None
