@@ -160,14 +160,22 @@ class Manager:
         raw = _as_key(self.table, key)
         return self.backend.get(self.table, raw, self._projection(columns))
 
-    def rows(self, keys: Iterable[Any], columns: Sequence[str] | None = None) -> list[Row]:
+    def rows(
+        self, keys: Iterable[Any], columns: Sequence[str] | None = None, *, uniform: bool = False
+    ) -> list[Row]:
         """The rows that exist among ``keys``, in the order of ``keys`` (a missing key is skipped,
         a repeated key gives its row again). Read together: one read transaction (embedded), a
-        few multi-row requests (HBase)."""
+        few multi-row requests (HBase).
+
+        ``uniform``: every row gets the same keys, in the same order: the columns any of the rows
+        holds, in the order first seen, None where a row has no cell. For a table of rows (a JSON
+        list of records, a data frame) this costs nothing more on the embedded store, where
+        padding the rows afterwards would build each one twice.
+        """
         raw = [_as_key(self.table, k) for k in keys]
         if not raw:
             return []
-        return self.backend.get_many(self.table, raw, self._projection(columns))
+        return self.backend.get_many(self.table, raw, self._projection(columns), uniform)
 
     def scan(
         self,

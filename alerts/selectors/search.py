@@ -216,19 +216,27 @@ def add_value_columns(rows: list[dict[str, Any]], *, names: Sequence[str] = VALU
 
 # -- reading alerts from index rows -------------------------------------------------------------
 def _alerts_at(
-    store: Store, index_rows: Sequence[dict], columns: list[str] | None, held: frozenset = _INDEX_HELD
+    store: Store,
+    index_rows: Sequence[dict],
+    columns: list[str] | None,
+    held: frozenset = _INDEX_HELD,
+    uniform: bool = True,
 ) -> list[dict]:
     """The alert rows of index rows, in their order (missing ones skipped).
 
     When every column of the projection ``columns`` is ``held`` by the index rows, they are the
-    answer and no alert row is read.
+    answer and no alert row is read. With all columns (``columns`` None) and ``uniform``, every
+    row has the columns any of them holds (None where absent): give ``uniform=False`` when rows
+    are then dropped, so that a column only they hold does not appear.
     """
     if not index_rows:
         return []
     if columns is not None and held.issuperset(columns):
         return [{c: row.get(c) for c in columns} for row in index_rows]
     refs = [(row["i:objectId"], row["i:jd"]) for row in index_rows]
-    return store[Alert].rows(refs, columns=columns)  # fresh dicts (store Rows), no copy needed
+    # Fresh dicts (store Rows): no copy needed. All columns: rows with the same keys in the same
+    # order (None where absent), which the renderers pass through instead of padding each row.
+    return store[Alert].rows(refs, columns=columns, uniform=uniform and columns is None)
 
 
 class _NoRows:
@@ -553,7 +561,7 @@ def latest_alerts_of_class(
                 break
             batch = list(itertools.islice(scan, chunk))
             result.scanned += len(batch)
-            rows += _keep_trend(_alerts_at(store, batch, read), trend)
+            rows += _keep_trend(_alerts_at(store, batch, read, uniform=trend is None), trend)
             if len(batch) < chunk:
                 break
     if len(rows) > wanted:

@@ -7,6 +7,7 @@ out as :class:`store.model.Row` (the backend builds them: one dict per row, no c
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Iterator, Protocol, Sequence
 
 from ..model import Row
@@ -25,8 +26,11 @@ class Backend(Protocol):
 
     def get(self, table, key: bytes, columns: Sequence[str] | None) -> Row | None: ...
 
-    def get_many(self, table, keys: Sequence[bytes], columns: Sequence[str] | None) -> list[Row]:
-        """The rows of ``keys`` that exist, in the order of ``keys``."""
+    def get_many(
+        self, table, keys: Sequence[bytes], columns: Sequence[str] | None, uniform: bool = False
+    ) -> list[Row]:
+        """The rows of ``keys`` that exist, in the order of ``keys`` (with ``uniform``, all with
+        the same keys: see :func:`uniform_rows`)."""
         ...
 
     def scan(
@@ -63,6 +67,20 @@ def project(cells: Cells, columns: Sequence[str] | None) -> Cells:
     return {
         c: v for c, v in cells.items() if c in wanted or c.partition(":")[0] in families
     }
+
+
+def uniform_rows(rows: Sequence[Row]) -> list[Row]:
+    """The rows with the same keys in the same order: every column any of them holds, in
+    first-seen order, None where a row has no cell (new rows; their ``key`` is kept)."""
+    template = dict.fromkeys(chain.from_iterable(dict.fromkeys(map(tuple, rows))))
+    out = []
+    for row in rows:
+        filled = dict.__new__(Row)
+        dict.update(filled, template)
+        dict.update(filled, row)
+        filled.key = row.key
+        out.append(filled)
+    return out
 
 
 def key_after_prefix(prefix: bytes) -> bytes | None:

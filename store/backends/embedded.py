@@ -174,22 +174,23 @@ class EmbeddedBackend:
             raise self._translate(exc) from None
         return None if data is None else self._layout.reader(table, columns)(key, data)
 
-    def get_many(self, table, keys, columns) -> list[Row]:
+    def get_many(self, table, keys, columns, uniform: bool = False) -> list[Row]:
         db = self._db(table)
         read = self._layout.reader(table, columns)
         # Read in key order (neighbouring keys share pages), answer in the order asked.
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        found: list[Row | None] = [None] * len(keys)
+        found: list = [None] * len(keys)
         try:
             with self._env().begin(db=db) as txn:
                 get = txn.get
                 for i in order:
                     data = get(keys[i])
                     if data is not None:
-                        found[i] = read(keys[i], data)
+                        found[i] = (keys[i], data) if uniform else read(keys[i], data)
         except lmdb.Error as exc:
             raise self._translate(exc) from None
-        return [row for row in found if row is not None]
+        found = [item for item in found if item is not None]
+        return self._layout.uniform_rows(table, columns, found) if uniform else found
 
     def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[Row]:
         db = self._db(table)  # raise TableMissing now, not at the first next()

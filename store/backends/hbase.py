@@ -24,6 +24,7 @@ from thriftpy2.thrift import TException
 
 from ..exceptions import StoreError, StoreTimeout, StoreUnavailable, TableMissing
 from ..model import Row
+from .base import uniform_rows
 
 # What a dropped, refused or timed-out connection raises (thriftpy2 transport errors are
 # TExceptions; socket errors are OSErrors; a half-read frame can surface as EOFError).
@@ -227,14 +228,14 @@ class HBaseBackend:
         data = self._call(table, lambda c: c.table(table.name).row(key, columns=columns))
         return self._decoder(table)(key, data) if data else None
 
-    def get_many(self, table, keys, columns) -> list[Row]:
+    def get_many(self, table, keys, columns, uniform: bool = False) -> list[Row]:
         decode = self._decoder(table)
         out: list[Row] = []
         for low in range(0, len(keys), GET_MANY_CHUNK):
             chunk = list(keys[low:low + GET_MANY_CHUNK])
             found = self._call(table, lambda c, chunk=chunk: c.table(table.name).rows(chunk, columns=columns))
             out += [decode(key, data) for key, data in found if data]
-        return out
+        return uniform_rows(out) if uniform else out
 
     def scan(self, table, start, stop, columns, reverse, limit) -> Iterator[Row]:
         return self._scan(table, start, stop, columns, reverse, limit)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -235,6 +236,61 @@ class RowLayout:
             return row
 
         return read_some
+
+    def uniform_rows(self, table, columns: Sequence[str] | None, items: Sequence[tuple[bytes, bytes]]) -> list[Row]:
+        """Rows of ``(key, stored value)`` pairs that all have the same keys in the same order: the
+        columns any of them holds, in first-seen order, None where a row has no cell.
+
+        Each row is built once, from a template of those columns: the same work as reading the
+        rows as they are, where padding them afterwards would build every row a second time.
+        """
+        cells = self._cells_reader(table, columns)
+        decoded = [cells(key, data) for key, data in items]
+        union = dict.fromkeys(chain.from_iterable(dict.fromkeys(names for names, _ in decoded)))
+        template = dict.fromkeys(union)
+        rows = []
+        for (key, _), (names, values) in zip(items, decoded):
+            row = _new_row(Row)
+            _fill_row(row, template)
+            _fill_row(row, zip(names, values))
+            row.key = key.decode("utf-8")
+            rows.append(row)
+        return rows
+
+    def _cells_reader(self, table, columns: Sequence[str] | None):
+        """A function ``(key, stored value) -> (column names, values)`` (as :meth:`reader`)."""
+        if not columns:
+
+            def cells_all(key: bytes, data: bytes):
+                values = _unpack_full(data)
+                if type(values) is dict:  # the former layout
+                    return tuple(values), values.values()
+                names = self.names_of(values[-1])
+                if len(names) != len(values) - 1:
+                    raise StoreError(f"row {key!r} of table {table.name!r} does not match its shape")
+                return names, values
+
+            return cells_all
+        columns = tuple(columns)
+        structs = self.structs_of(table)
+
+        def cells_some(key: bytes, data: bytes):
+            values = _unpack_lazy(data)
+            if type(values) is dict:  # the former layout
+                kept = project(values, columns)
+                return tuple(kept), kept.values()
+            shape_id = values[-1]
+            plan = self._plans.get((shape_id, table.name, columns)) or self._plan(shape_id, table, columns, structs)
+            getter, kept, _, nested = plan
+            picked = getter(values)
+            if nested:
+                picked = list(picked)
+                for j in nested:
+                    if type(picked[j]) is tuple:
+                        picked[j] = _unpack_struct(*picked[j])
+            return kept, picked
+
+        return cells_some
 
     def _plan(self, shape_id: int, table, columns: tuple, structs: frozenset[str]) -> tuple:
         names = self.names_of(shape_id)

@@ -373,3 +373,24 @@ def test_a_batch_writing_a_row_twice_merges_it(store, ns):
     assert {c: got[c] for c in got if c not in ("i:ns", "i:name", "i:jd")} == {
         "d:history": [1, 2], "i:mag": 2.0, "d:label": "w"
     }
+
+
+def test_uniform_rows_share_their_columns_in_first_seen_order(store, ns):
+    manager = store[Sample]
+    manager.put(row(ns, jd=1.0, **{"i:count": 1}))
+    manager.put(row(ns, jd=2.0, **{"d:label": "b", "d:history": [1.5]}))
+    manager.put(row(ns, jd=3.0, **{"i:mag": 3.5, "i:count": 3}))
+    keys = [(ns, "ZTF21abc", jd) for jd in (2.0, 9.0, 1.0, 3.0)]  # 9.0: no such row
+    rows = manager.rows(keys, uniform=True)
+    assert [r["i:jd"] for r in rows] == [2.0, 1.0, 3.0]
+    assert [r.key for r in rows] == [r.key for r in manager.rows(keys)]
+    first = list(rows[0])
+    assert all(list(r) == first for r in rows)  # same keys, same order
+    assert {"i:count", "d:label", "d:history", "i:mag"} <= set(first)
+    assert first.index("d:label") < first.index("i:count") < first.index("i:mag")  # as first seen
+    assert "b:blob" not in first  # no row holds it
+    assert rows[1]["d:label"] is None and rows[0]["d:history"] == [1.5] and rows[2]["i:count"] == 3
+    projected = manager.rows(keys, columns=["i:count", "d:label"], uniform=True)
+    assert [dict(r) for r in projected] == [
+        {"d:label": "b", "i:count": None}, {"d:label": None, "i:count": 1}, {"d:label": None, "i:count": 3}
+    ]
