@@ -31,9 +31,12 @@ MODES = {
 #: Decimals kept in the figure: magnitudes to 0.1 mmag, fluxes to 1 nJy (the data hold no more).
 DECIMALS = {"mag": 4, "dcmag": 4, "flux": 3}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
-#: plotly.js as the site serves it (the file dcc.Graph would otherwise fetch once the app has
-#: started): a plain script of the app's page, so that it loads while Dash's own scripts do.
-PLOTLY_JS = "dash/component/plotly/package_data/plotly.min.js"
+#: plotly.js for the light curve: the "basic" bundle (scatter, bar, pie; npm plotly.js-basic-dist-min,
+#: the same version as the plotly package's plotly.js), 1.2 MB where the full bundle dcc.Graph
+#: would fetch is 4.8 MB: parsing and running that was most of the time from page load to plot.
+#: A plain script of the app's page, so it loads while Dash's own scripts do (dcc.Graph uses
+#: ``window.Plotly`` when it is there).
+PLOTLY_JS = "objects/vendor/plotly-basic-4.1.1.min.js"
 
 
 def _numbers(values: np.ndarray, decimals: int) -> list[float | None]:

@@ -219,6 +219,20 @@ def test_light_curve_app_builds_its_dash_instance_once(client, portal_store):
     assert app.as_dash_instance() is app.as_dash_instance()
 
 
+def test_the_vendored_plotly_bundle_matches_the_plotly_package():
+    """The light curve's plotly.js bundle is the plotly package's version (update both)."""
+    from django.contrib.staticfiles import finders
+    from plotly.offline import get_plotlyjs_version
+
+    from objects.dash_apps import PLOTLY_JS
+
+    path = finders.find(PLOTLY_JS)
+    assert path, PLOTLY_JS
+    with open(path, encoding="utf-8") as bundle:
+        head = bundle.read(200)
+    assert f"plotly.js (basic - minified) v{get_plotlyjs_version()}" in head
+
+
 def test_light_curve_dash_app_answers(client, portal_store):
     base = "/django_plotly_dash/app/LightCurve/"
     assert client.get(base + "?objectId=" + OBJECT_ID).status_code == 200
