@@ -189,53 +189,18 @@ class RowLayout:
 
     def reader(self, table, columns: Sequence[str] | None) -> Callable[[bytes, bytes], Row]:
         """A function ``(key, stored value) -> Row`` for reads of ``columns`` (None: all)."""
-        if not columns:
-            templates = self._templates
-            template_of = self._template
+        cells = self._cells_reader(table, columns)
 
-            def read_all(key: bytes, data: bytes) -> Row:
-                values = _unpack_full(data)
-                row = _new_row(Row)
-                if type(values) is dict:  # the former layout
-                    _fill_row(row, values)
-                else:
-                    names, template = templates.get(values[-1]) or template_of(values[-1])
-                    if len(names) != len(values) - 1:
-                        raise StoreError(f"row {key!r} of table {table.name!r} does not match its shape")
-                    _fill_row(row, template)
-                    _fill_row(row, zip(names, values))
-                row.key = key.decode("utf-8")
-                return row
-
-            return read_all
-
-        columns = tuple(columns)
-        structs = self.structs_of(table)
-        plans = self._plans
-        plan_of = self._plan
-
-        def read_some(key: bytes, data: bytes) -> Row:
-            values = _unpack_lazy(data)
+        def read(key: bytes, data: bytes) -> Row:
+            template, names, values = cells(key, data)
             row = _new_row(Row)
-            if type(values) is dict:  # the former layout
-                _fill_row(row, project(values, columns))
-            else:
-                shape_id = values[-1]
-                plan = plans.get((shape_id, table.name, columns)) or plan_of(shape_id, table, columns, structs)
-                getter, kept, template, nested = plan
-                picked = getter(values)
-                if nested:
-                    picked = list(picked)
-                    for j in nested:
-                        value = picked[j]
-                        if type(value) is tuple:
-                            picked[j] = _unpack_struct(*value)
+            if template is not None:
                 _fill_row(row, template)
-                _fill_row(row, zip(kept, picked))
+            _fill_row(row, zip(names, values))
             row.key = key.decode("utf-8")
             return row
 
-        return read_some
+        return read
 
     def uniform_rows(self, table, columns: Sequence[str] | None, items: Sequence[tuple[bytes, bytes]]) -> list[Row]:
         """Rows of ``(key, stored value)`` pairs that all have the same keys in the same order: the
@@ -246,10 +211,10 @@ class RowLayout:
         """
         cells = self._cells_reader(table, columns)
         decoded = [cells(key, data) for key, data in items]
-        union = dict.fromkeys(chain.from_iterable(dict.fromkeys(names for names, _ in decoded)))
+        union = dict.fromkeys(chain.from_iterable(dict.fromkeys(names for _, names, _ in decoded)))
         template = dict.fromkeys(union)
         rows = []
-        for (key, _), (names, values) in zip(items, decoded):
+        for (key, _), (_, names, values) in zip(items, decoded):
             row = _new_row(Row)
             _fill_row(row, template)
             _fill_row(row, zip(names, values))
@@ -258,37 +223,47 @@ class RowLayout:
         return rows
 
     def _cells_reader(self, table, columns: Sequence[str] | None):
-        """A function ``(key, stored value) -> (column names, values)`` (as :meth:`reader`)."""
+        """A function ``(key, stored value) -> (template, column names, values)``.
+
+        The template (``{name: None}`` in the names' order, None for a row of the former layout)
+        is what a row starts as: already sized and ordered, it takes its values without the
+        rehashing of a growing dict.
+        """
         if not columns:
+            templates = self._templates
+            template_of = self._template
 
             def cells_all(key: bytes, data: bytes):
                 values = _unpack_full(data)
                 if type(values) is dict:  # the former layout
-                    return tuple(values), values.values()
-                names = self.names_of(values[-1])
+                    return None, tuple(values), values.values()
+                names, template = templates.get(values[-1]) or template_of(values[-1])
                 if len(names) != len(values) - 1:
                     raise StoreError(f"row {key!r} of table {table.name!r} does not match its shape")
-                return names, values
+                return template, names, values
 
             return cells_all
+
         columns = tuple(columns)
         structs = self.structs_of(table)
+        plans = self._plans
+        plan_of = self._plan
 
         def cells_some(key: bytes, data: bytes):
             values = _unpack_lazy(data)
             if type(values) is dict:  # the former layout
                 kept = project(values, columns)
-                return tuple(kept), kept.values()
+                return None, tuple(kept), kept.values()
             shape_id = values[-1]
-            plan = self._plans.get((shape_id, table.name, columns)) or self._plan(shape_id, table, columns, structs)
-            getter, kept, _, nested = plan
+            plan = plans.get((shape_id, table.name, columns)) or plan_of(shape_id, table, columns, structs)
+            getter, kept, template, nested = plan
             picked = getter(values)
             if nested:
                 picked = list(picked)
                 for j in nested:
                     if type(picked[j]) is tuple:
                         picked[j] = _unpack_struct(*picked[j])
-            return kept, picked
+            return template, kept, picked
 
         return cells_some
 

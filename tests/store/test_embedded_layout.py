@@ -64,6 +64,12 @@ def test_rows_written_as_maps_are_still_read_and_rewritten_on_put(store):
     assert set(got) == set(CELLS) and got.key == key.decode()
     assert dict(manager.get(KEY, columns=["d"])) == {"d:label": "SN", "d:flag": False, "d:history": CELLS["d:history"]}
     assert [r.key for r in manager.scan(("ns",), columns=["i:count"])] == [key.decode()]
+    manager.put({**CELLS, "i:jd": 1.0, "i:count": None, "d:flag": None})  # a row in the new layout
+    both = manager.rows([KEY, ("ns", "ZTF21abc", 1.0)], uniform=True)
+    assert list(both[0]) == list(both[1]) and set(both[0]) == set(CELLS)
+    assert both[1]["i:count"] is None and both[0]["i:count"] == 7
+    both = manager.rows([("ns", "ZTF21abc", 1.0), KEY], columns=["d", "i:count"], uniform=True)
+    assert [dict(r) for r in both][1] == {"d:label": "SN", "d:flag": False, "d:history": CELLS["d:history"], "i:count": 7}
     manager.put({**{c: CELLS[c] for c in ("i:ns", "i:name", "i:jd")}, "i:count": 8})
     assert isinstance(msgpack.unpackb(_raw(store, key), raw=False), list)  # now in the new layout
     got = manager.get(KEY)
