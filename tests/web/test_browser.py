@@ -129,6 +129,10 @@ def test_search_by_id_opens_the_object_page(page):
     )
     assert layout_x[:2] == ["date", "number"]
     assert layout_x[2] and all(name.endswith("alerts") for name in layout_x[2])
+    # Dash's polyfill replaced String.prototype.trim and parseInt; the app put the browser's back.
+    assert frame.evaluate("() => window._portalNatives.every(([owner, name, fn]) => owner[name] === fn)")
+    assert frame.evaluate("() => typeof Plotly.react === 'function' && !!document.querySelector("
+                          "'script[src*=\"plotly-basic\"]')")
     shoot(page, "object")
 
     # The stamps of an older alert, from the alert table.
