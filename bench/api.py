@@ -25,7 +25,10 @@ Each route is measured interleaved (route, floor, ping, ...) with
 Floors run in the client process; geometry (the cone's pixel ranges) and the keys of the rows to
 read are computed before timing, so a floor is only the store reads and the JSON encoding. The
 ``↳ vs floor + ping`` rows (no target) compare the same route samples with floor + ping of the
-same loop iteration: the least a served request could cost.
+same loop iteration: the least a served request could cost. ``↳ vs floor + same-size body`` rows
+compare them with the floor plus fetching the same number of bytes from a bare WSGI app under
+gunicorn (``body_application``): what moving a multi-megabyte answer costs by itself, client
+included, which the floors (in the client process) do not pay.
 
 Cost on the shared 2-core machine (load 2-8): with the embedded store built, the default run
 (100k, embedded) takes under a minute; building it took 12 minutes (ingest at ~150 alerts/s with
@@ -352,6 +355,20 @@ def summary_position(base: str, session: requests.Session, object_id: str) -> tu
 
 
 # -- the server ------------------------------------------------------------------------------------
+def body_application():
+    """A bare WSGI app (no Django) answering ``GET /?n=N`` with N bytes: served by gunicorn like
+    the portal (``bench.api:body_application()``), it gives what moving an answer of that size
+    costs over HTTP, client included, whatever produced it."""
+    blob = b" " * (64 << 20)
+
+    def application(environ, start_response):
+        n = min(int(environ.get("QUERY_STRING", "n=0").partition("=")[2] or 0), len(blob))
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(n))])
+        return [blob[:n]]
+
+    return application
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -361,9 +378,10 @@ def free_port() -> int:
 class Server:
     """gunicorn ``portal.wsgi`` on a free local port over a store; stopped on exit."""
 
-    def __init__(self, store_settings: dict[str, Any], workers: int = SERVER_WORKERS):
+    def __init__(self, store_settings: dict[str, Any], workers: int = SERVER_WORKERS, app: str = "portal.wsgi"):
         self.store_settings = store_settings
         self.workers = workers
+        self.app = app
         self.process: subprocess.Popen | None = None
         self.folder = tempfile.mkdtemp(prefix="bench-api-server-")
         self.port = free_port()
@@ -395,7 +413,7 @@ class Server:
                        check=True)
         self.errors = open(Path(self.folder) / "gunicorn.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(self.workers),
+            [sys.executable, "-m", "gunicorn", self.app, "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "--timeout", str(GUNICORN_TIMEOUT), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -662,7 +680,7 @@ def run_backend(backend: str, size: int, store_settings: dict, picks: dict, repe
     floor = EmbeddedFloor(store_settings["PATH"]) if backend == "embedded" else HBaseFloor(store_settings)
     results, details = [], []
     try:
-        with Server(store_settings) as server:
+        with Server(store_settings) as server, Server(store_settings, app="bench.api:body_application()") as bodies:
             log(f"  server {server.base} ({SERVER_WORKERS} gunicorn workers), floor: {floor.label}")
             session = requests.Session()
             ping_url = f"{server.base}/api/v1/ping"
@@ -695,7 +713,12 @@ def run_backend(backend: str, size: int, store_settings: dict, picks: dict, repe
                 # Both workers warm (imports, first store reads) before timing.
                 for _ in range(2 * SERVER_WORKERS):
                     route()
-                a, f, p = measure_interleaved([route, case.floor, ping], case.samples, warmup=2)
+                nbytes = len(response.content)
+
+                def body(nbytes=nbytes):  # the same number of bytes from a bare WSGI app
+                    return http_get(session, bodies.base, {"n": nbytes}).content
+
+                a, f, p, b = measure_interleaved([route, case.floor, ping, body], case.samples, warmup=2)
                 all_ping += p
                 result = ApiResult(case.name, backend, a, f, note=f"floor: {floor.label}",
                                    **targets(case.kind, backend))
@@ -716,6 +739,11 @@ def run_backend(backend: str, size: int, store_settings: dict, picks: dict, repe
                 # overhead (ping) of the same iteration; no target.
                 results.append(ApiResult("  ↳ vs floor + ping", backend, a, [x + y for x, y in zip(f, p)],
                                          note="diagnostic: floor + ping of the same loop iteration"))
+                # Diagnostic: the floor plus moving an answer of the same size over HTTP (a bare
+                # WSGI app under gunicorn, no Django), i.e. what a large body costs by itself.
+                results.append(ApiResult("  ↳ vs floor + same-size body", backend, a, [x + y for x, y in zip(f, b)],
+                                         note="diagnostic: floor + the same bytes from a bare WSGI app"))
+                detail["body_p50_ns"] = percentile(b, 50)
             ping_result = ApiResult("ping (trivial DRF view)", backend, all_ping, [],
                                     note="request overhead; no floor")
             results.insert(0, ping_result)
@@ -809,7 +837,9 @@ def main(argv=None) -> int:
         "(computed before timing) + point reads of the rows returned. latests: SN candidate if it holds "
         "1,000 alerts, else the most common class but Unknown."),
         ("↳ rows are diagnostics (no target): the same route samples against floor + ping summed per "
-        "loop iteration, i.e. the least a served request could cost."),
+        "loop iteration (the floor plus the least a Django/DRF request costs), and against floor + the "
+        "same number of bytes served by a bare WSGI app under gunicorn (the floor plus moving an answer "
+        "that size over HTTP, the client's reading included)."),
         "p10 columns: the 10th percentiles, steadier than p50 when other jobs preempt many samples.",
         ("req/s = 1 / mean latency of one sequential client; × ping = that over ping's req/s in the same "
         "interleaved loop."),
