@@ -204,13 +204,22 @@ def test_light_curve_data_and_figure(portal_store):
 def test_light_curve_app_builds_its_dash_instance_once(client, portal_store):
     """django-plotly-dash builds a Dash app per request; ours is built once, and plotly.js
     is a plain script of the app's page (loaded beside Dash's, not after it has started)."""
+    import re
+    from urllib.parse import unquote
+
     from dash import dcc
+    from django.contrib.staticfiles import finders
 
     from objects.dash_apps import PLOTLY_JS, app
 
     base = "/django_plotly_dash/app/LightCurve/"
     page = client.get(base + "?objectId=" + OBJECT_ID).content.decode()
     assert f'src="/static/{PLOTLY_JS}"' in page
+    # Dash's scripts named as static files (no redirect from _dash-component-suites first)
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert len(scripts) >= 8 and not any("_dash-component-suites" in src for src in scripts)
+    for src in scripts:
+        assert src.startswith("/static/") and finders.find(unquote(src.removeprefix("/static/"))), src
     before = len(dcc._js_dist)
     for _ in range(3):
         client.get(base + "_dash-layout")
