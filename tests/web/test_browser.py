@@ -246,3 +246,21 @@ def test_other_searches_list_rows(page, name, text, row_link):
     if row_link:
         assert page.locator("table.results td.object a", has_text=row_link).count() == 1
     shoot(page, name)
+
+
+def test_the_page_benchmark_runs_in_the_browser(browser, live_server, portal_store):
+    """bench/pages.py's browser part, once each on the test object (times are not checked)."""
+    from bench.pages import BrowserBench
+
+    bench = BrowserBench(browser, live_server.url, OBJECT_ID)
+    bench.prepare()
+    assert sum(points for _, _, points in bench.traces) > 10 and bench.width > 500
+    loads = bench.loads(1)
+    assert all(len(v) == 1 and 0 < v[0] < 60_000 for v in loads.values())
+    acts = bench.interactions(1)
+    assert set(acts) == {f"{who} {op}" for who in ("page", "floor") for op in ("hide", "show", "zoom")}
+    assert all(0 < t < 60_000 for v in acts.values() for t in v)
+    clicks = bench.clicks(1)
+    assert len(clicks["page"]) == 1 and len(clicks["floor"]) == 1
+    toggles = bench.toggles(1)
+    assert len(toggles["page"]) == 2 and all(t < 15_000 for t in toggles["page"])  # redrawn, not timed out
