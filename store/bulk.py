@@ -77,6 +77,14 @@ class _Column:
             values = self.values[indices]
         return _Column(self.name, self.kind, self.codec, self.valid[indices], values)
 
+    def values_at(self, rows: np.ndarray) -> list:
+        """Python values of these rows (that hold one)."""
+        if self.kind in ("str", "bytes"):
+            return self.values.take(pa.array(rows)).to_pylist()
+        if self.kind == "struct":
+            return [self.values[i] for i in rows.tolist()]
+        return self.values[rows].tolist()
+
     def pylist(self) -> list:
         """Python values, None where absent (the canonical values the codec's coerce gives)."""
         if self.kind in ("str", "bytes", "struct"):
@@ -415,13 +423,6 @@ def _container_header(count: int, fix: int, code16: int) -> bytes:
     return bytes([code16 + 1]) + count.to_bytes(4, "big")
 
 
-def _canonical(data: bytes) -> bytes:
-    """The same msgpack value in msgpack-python's own encoding (to compare two encodings)."""
-    return msgpack.packb(
-        msgpack.unpackb(data, raw=False, strict_map_key=False), use_bin_type=True
-    )
-
-
 def _str_header(length: int, binary: bool) -> bytes:
     """The msgpack header of a str (or bin) value of ``length`` bytes."""
     if binary:
@@ -447,52 +448,81 @@ class _Encoded:
     """How a column's values are laid out in msgpack, for assembling rows of one shape at once.
 
     Every cell is ``key`` (map layout only), then constant bytes (a type prefix, or a text
-    header that depends only on the length, which is the same for all rows of a shape), then
-    the value's own bytes: a numpy scalar (``values`` as ``dtype``: floats, ints, bools) or
-    bytes gathered from a buffer (``data`` at ``offsets``: Arrow text and binary, and packed
-    Struct values). ``lengths``: the size of each variable-width cell.
+    header that depends only on the length, the same for all rows of a shape), then the value's
+    own bytes: a numpy scalar (``values`` stored as ``dtype``: floats, bools, and ints, whose
+    msgpack form depends on their size, see ``classes``) or bytes gathered from a buffer
+    (``data`` at ``offsets``: Arrow text and binary, and packed Struct values). ``lengths``: the
+    size of each variable-width cell. Values are encoded as msgpack-python encodes them, so
+    rows assembled here are byte for byte the rows ``codecs.pack`` makes.
     """
 
-    __slots__ = ("binary", "data", "dtype", "key", "lengths", "offsets", "prefix", "values")
+    __slots__ = ("binary", "classes", "data", "dtype", "key", "lengths", "offsets", "prefix", "values")
 
     def __init__(self, key: bytes, *, prefix=b"", dtype=None, values=None, data=None, offsets=None,
-                 lengths=None, binary=None):
+                 lengths=None, binary=None, classes=None):
         self.key, self.prefix, self.dtype, self.values = key, prefix, dtype, values
         self.data, self.offsets, self.lengths, self.binary = data, offsets, lengths, binary
+        self.classes = classes
 
     def width(self, row: int) -> int:
+        if self.classes is not None:
+            prefix, dtype = _INT_FORMS[self.classes[row]]
+            return len(prefix) + dtype.itemsize
         if self.dtype is not None:
             return len(self.prefix) + self.dtype.itemsize
         return int(self.lengths[row])
 
     def constant(self, row: int) -> bytes:
         """The bytes of the cell before its value, in a shape whose first row is ``row``."""
+        if self.classes is not None:
+            return _INT_FORMS[self.classes[row]][0]
         if self.binary is None:  # fixed width, or packed Struct values (no header of their own)
             return self.prefix
         return _str_header(int(self.offsets[row + 1] - self.offsets[row]), self.binary)
 
-    def field(self, width: int):
-        """The numpy type of the value's bytes, ``width`` bytes long."""
+    def field(self, row: int, width: int):
+        """The numpy type of the value's bytes (``width`` long) in the shape of ``row``."""
+        if self.classes is not None:
+            return _INT_FORMS[self.classes[row]][1]
         return self.dtype if self.dtype is not None else np.dtype((np.uint8, (width,)))
 
     def gather(self, rows: np.ndarray, width: int) -> np.ndarray:
         """The value bytes of ``rows`` (all ``width`` long)."""
-        if self.dtype is not None:
+        if self.values is not None:
             return self.values[rows]
         return self.data[self.offsets[rows][:, None] + np.arange(width)]
 
 
-def _int_layout(values: np.ndarray, valid: np.ndarray) -> tuple[bytes, np.dtype]:
-    """(prefix, dtype) of the narrowest msgpack int encoding that holds every present value."""
-    present = values[valid] if not valid.all() else values
-    low, high = (int(present.min()), int(present.max())) if len(present) else (0, 0)
-    if -32 <= low and high <= 127:  # positive and negative fixint: the byte itself
-        return b"", np.dtype("i1")
-    for prefix, dtype in ((0xD0, ">i1"), (0xD1, ">i2"), (0xD2, ">i4"), (0xD3, ">i8")):
-        info = np.iinfo(np.dtype(dtype))
-        if info.min <= low and high <= info.max:
-            return bytes([prefix]), np.dtype(dtype)
-    raise BadValue(f"int out of 64-bit range: {high}")  # not reached: values are int64
+# msgpack's int forms, as msgpack-python picks them: (prefix, how the value follows).
+_INT_FORMS = [
+    (b"", np.dtype("i1")),  # fixint, positive (0..127) or negative (-32..-1): the byte itself
+    (b"\xcc", np.dtype("u1")),
+    (b"\xcd", np.dtype(">u2")),
+    (b"\xce", np.dtype(">u4")),
+    (b"\xcf", np.dtype(">u8")),
+    (b"\xd0", np.dtype("i1")),
+    (b"\xd1", np.dtype(">i2")),
+    (b"\xd2", np.dtype(">i4")),
+    (b"\xd3", np.dtype(">i8")),
+]
+
+
+def _int_classes(v: np.ndarray) -> np.ndarray:
+    """The index in ``_INT_FORMS`` of each value's form."""
+    return np.select(
+        [
+            (v >= -32) & (v <= 0x7F),
+            (v >= 0) & (v <= 0xFF),
+            (v >= 0) & (v <= 0xFFFF),
+            (v >= 0) & (v <= 0xFFFFFFFF),
+            v >= 0,
+            v >= -(2**7),
+            v >= -(2**15),
+            v >= -(2**31),
+        ],
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        default=8,
+    ).astype(np.uint8)
 
 
 def _ext_header(length: int, code: int) -> bytes:
@@ -515,8 +545,8 @@ def _encode_column(column: _Column, fmt: _EmbeddedFormat) -> _Encoded:
     if kind == "float":
         return _Encoded(key, prefix=b"\xcb", dtype=np.dtype(">f8"), values=column.values)
     if kind == "int":
-        prefix, dtype = _int_layout(column.values, valid)
-        return _Encoded(key, prefix=prefix, dtype=dtype, values=column.values)
+        classes = np.where(valid, _int_classes(column.values), 0).astype(np.uint8)
+        return _Encoded(key, values=column.values, classes=classes)
     if kind == "bool":
         return _Encoded(key, dtype=np.dtype("u1"), values=0xC2 + column.values.astype(np.uint8))
     if kind in ("str", "bytes"):
@@ -549,70 +579,111 @@ def _encode_column(column: _Column, fmt: _EmbeddedFormat) -> _Encoded:
     return _Encoded(key, data=np.frombuffer(b"".join(pieces), np.uint8), offsets=offsets, lengths=lengths)
 
 
-_GROUPED_MAX_SHARE = 0.05  # more distinct row shapes than this share of rows: rows one by one
+_PACKING = "auto"  # tests set "grouped" or "one by one"
+
+
+def _one_by_one_is_cheaper(shapes: int, columns: int, n: int) -> bool:
+    """Whether packing ``n`` rows one by one beats assembling their ``shapes`` shapes with numpy.
+
+    Measured here: a shape costs about 15 µs per column (numpy calls), a row packed by msgpack
+    about 2 µs plus 0.12 µs per cell. Alert rows (some 170 cells, hundreds of shapes among 10k
+    rows, their texts of many lengths) go one by one; history and index rows (a few shapes
+    among 100k rows) are assembled.
+    """
+    if _PACKING != "auto":
+        return _PACKING == "one by one"
+    return shapes * columns * 15.0 > n * (2.0 + 0.12 * columns)
+
+
 _LARGE_VALUES = 1024  # bytes per row of binary values above which rows are packed one by one
 
 
 class _Packing:
     """The rows of a block on their way to the embedded store's layout, in two steps: the
     shapes they need (`shapes`, registered by the caller for all blocks at once, one write
-    transaction at most), then the encoded rows (`values`)."""
+    transaction at most), then the encoded rows (`values`).
+
+    Rows are grouped by the cells they hold. Where the bytes of each cell also have the same
+    length within a group, the group is assembled with numpy (`_Encoded`); otherwise each row is
+    packed by msgpack from a list of its values (alert rows: texts of many lengths, Struct
+    values, images).
+    """
 
     def __init__(self, block: RowBlock, fmt: _EmbeddedFormat):
         self.block, self.fmt = block, fmt
-        self.rows: list[dict] | None = None  # rows packed one by one
-        self.groups: list = []
+        self.by_presence: list | None = None  # (rows, present, names): packed by msgpack
+        self.groups: list = []  # (rows, present, names): assembled with numpy
         n = block.n
         columns = block.columns
-        if n and n > 1 and any(c.kind == "bytes" for c in columns):
-            sizes = sum(int(pc.sum(pc.binary_length(c.values)).as_py() or 0) for c in columns if c.kind == "bytes")
-            if sizes / n > _LARGE_VALUES:  # images: every row its own shape; msgpack copies fast
-                self.rows = block.rows()
-                return
         if not n:
-            self.rows = []
+            self.by_presence = []
             return
-        # A row's shape: which cells it holds and the length of each variable-width one. Rows
-        # of one shape have the same layout: they are assembled together, as one numpy
-        # structured array whose fields are the values, over a template of the constant bytes.
         masks = np.stack([c.valid for c in columns])  # (column, row): contiguous rows to stack
-        shape_parts = [np.packbits(masks, axis=0).T]
+        present_bits = np.packbits(masks, axis=0).T
+        present_bits = np.ascontiguousarray(present_bits)
+        if self._by_msgpack(columns, n):
+            self.by_presence = self._group(present_bits, masks)
+            return
+        # A row's shape: which cells it holds, the length of each text and the form of each
+        # int. Rows of one shape have the same layout: they are assembled together, as one numpy
+        # structured array whose fields are the values, over a template of the constant bytes.
+        shape_parts = [present_bits]
         encoded: list[_Encoded | None] = [None] * len(columns)
-        variable = [i for i, c in enumerate(columns) if c.kind in ("str", "bytes", "struct")]
-        for i in variable:
+        variable = [i for i, c in enumerate(columns) if c.kind in ("str", "bytes")]
+        ints = [i for i, c in enumerate(columns) if c.kind == "int"]
+        for i in variable + ints:
             encoded[i] = _encode_column(columns[i], fmt)
         if variable:
             lengths = np.stack([encoded[i].lengths for i in variable], axis=1).astype("<u4")
             shape_parts.append(lengths.view(np.uint8).reshape(n, -1))
-        shape_bytes = np.ascontiguousarray(np.concatenate(shape_parts, axis=1))
-        shapes, inverse = np.unique(
-            shape_bytes.view(np.dtype((np.void, shape_bytes.shape[1]))).ravel(), return_inverse=True
-        )
-        if len(shapes) > max(8, n * _GROUPED_MAX_SHARE):
-            self.rows = block.rows()
+        if ints:
+            shape_parts.append(np.stack([encoded[i].classes for i in ints]).T)
+        groups = self._group(np.ascontiguousarray(np.concatenate(shape_parts, axis=1)), masks)
+        if _one_by_one_is_cheaper(len(groups), len(columns), n):
+            self.by_presence = self._group(present_bits, masks)
             return
         for i, c in enumerate(columns):
             if encoded[i] is None:
                 encoded[i] = _encode_column(c, fmt)
         self.encoded = encoded
+        self.groups = groups
+
+    @staticmethod
+    def _by_msgpack(columns: list[_Column], n: int) -> bool:
+        if _PACKING != "auto":
+            return _PACKING == "one by one"
+        if any(c.kind == "struct" for c in columns):  # packed one by one anyway
+            return True
+        binary = [c for c in columns if c.kind == "bytes"]
+        if binary and n > 1:  # images: every row its own shape, and msgpack copies them fast
+            sizes = sum(int(pc.sum(pc.binary_length(c.values)).as_py() or 0) for c in binary)
+            return sizes / n > _LARGE_VALUES
+        return False
+
+    def _group(self, shape_bytes: np.ndarray, masks: np.ndarray) -> list:
+        """(rows, present columns, their names) of each distinct row of ``shape_bytes``."""
+        shapes, inverse = np.unique(
+            shape_bytes.view(np.dtype((np.void, shape_bytes.shape[1]))).ravel(), return_inverse=True
+        )
         inverse = inverse.ravel()
         order = np.argsort(inverse, kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=len(shapes)))])
+        columns = self.block.columns
+        groups = []
         for g in range(len(shapes)):
             rows = order[bounds[g]:bounds[g + 1]]
             present = np.flatnonzero(masks[:, rows[0]]).tolist()
-            self.groups.append((rows, present, tuple(columns[i].name for i in present)))
+            groups.append((rows, present, tuple(columns[i].name for i in present)))
+        return groups
 
     def shapes(self) -> list[tuple[str, ...]]:
-        if self.rows is not None:
-            return [tuple(r) for r in self.rows]
-        return [names for _, _, names in self.groups]
+        return [names for _, _, names in (self.by_presence if self.by_presence is not None else self.groups)]
 
     def values(self, ids: dict[tuple[str, ...], int]) -> list[bytes]:
         """Each row of the block as the embedded backend stores it."""
+        if self.by_presence is not None:
+            return self._packed(ids)
         fmt, table = self.fmt, self.block.table
-        if self.rows is not None:
-            return [fmt.encode(table, r, ids.__getitem__) for r in self.rows]
         columns, encoded = self.block.columns, self.encoded
         out: list[bytes | None] = [None] * self.block.n
         for rows, present, names in self.groups:
@@ -632,7 +703,7 @@ class _Packing:
             size = len(template)
             dtype = np.dtype({
                 "names": [f"c{i}" for i, _, _ in fields],
-                "formats": [encoded[i].field(width) for i, _, width in fields],
+                "formats": [encoded[i].field(first, width) for i, _, width in fields],
                 "offsets": [offset for _, offset, _ in fields],
                 "itemsize": size,
             })
@@ -645,7 +716,7 @@ class _Packing:
             # The layout is the backend's: check the first row against its own encoding.
             cells = {columns[i].name: _value_at(columns[i], first) for i in present}
             expected = fmt.encode(table, cells, ids.__getitem__)
-            if _canonical(data[:size]) != _canonical(expected):
+            if data[:size] != expected:
                 _warn_layout(table)
                 for row in rows.tolist():
                     cells = {columns[i].name: _value_at(columns[i], row) for i in present}
@@ -653,6 +724,35 @@ class _Packing:
                 continue
             for row, start in zip(rows.tolist(), range(0, len(data), size)):
                 out[row] = data[start:start + size]
+        return out
+
+
+    def _packed(self, ids: dict[tuple[str, ...], int]) -> list[bytes]:
+        """Rows packed by msgpack from lists of their values, a group of rows at a time."""
+        fmt, table, columns = self.fmt, self.block.table, self.block.columns
+        out: list[bytes | None] = [None] * self.block.n
+        for rows, present, names in self.by_presence:
+            values = [columns[i].values_at(rows) for i in present]
+            if fmt.keyed:
+                packed = [pack(dict(zip(names, row))) for row in zip(*values)]
+            else:
+                for j, i in enumerate(present):
+                    if columns[i].kind == "struct":
+                        code = fmt.struct_ext
+                        values[j] = [msgpack.ExtType(code, pack(v)) for v in values[j]]
+                values.append([ids.get(names)] * len(rows))
+                packed = [pack(row) for row in zip(*values)]
+            first = int(rows[0])
+            cells = {columns[i].name: _value_at(columns[i], first) for i in present}
+            if packed[0] != fmt.encode(table, cells, ids.__getitem__):
+                _warn_layout(table)
+                packed = [
+                    fmt.encode(table, {columns[i].name: _value_at(columns[i], row) for i in present},
+                               ids.__getitem__)
+                    for row in rows.tolist()
+                ]
+            for row, value in zip(rows.tolist(), packed):
+                out[row] = value
         return out
 
 
@@ -771,25 +871,34 @@ class _TableRows:
 
 
 def _merged(fmt: _EmbeddedFormat, store, table, cursor, rows: _TableRows, lo: int, hi: int, shape_id_of) -> list:
-    """(key, value) pairs to put for rows [lo, hi): new rows as given; a row that exists (or
-    repeats) merged cell by cell with what is there, later cells winning; unchanged rows left out."""
+    """(key, value) pairs to put for rows [lo, hi): new rows as given; a row stored exactly as
+    given is left out (rows are encoded as the backend encodes them); a row stored otherwise,
+    or given several times, is merged cell by cell with what is there, later cells winning."""
     keys, values = rows.keys[lo:hi], rows.values[lo:hi]
-    existing = {k for k, _ in cursor.getmulti(keys)}
+    found = dict(cursor.getmulti(keys))
     repeated = {a for a, b in pairwise(keys) if a == b}
-    if not existing and not repeated:
+    if not found and not repeated:
         return list(zip(keys, values))
-    special = existing | repeated
-    # Existing rows are read through the store (its own decoding). The write lock is held, so
-    # no other writer changes them before this transaction commits.
-    stored = {row.key.encode("utf-8"): dict(row) for row in store[table].rows(sorted(existing))} if existing else {}
-    out = []
-    positions = [j for j, key in enumerate(keys) if key in special]
-    cells_at = dict(zip(positions, rows.cells([lo + j for j in positions])))
-    merged: dict[bytes, list] = {}  # key -> [cells, value (None: to encode), changed]
+    out, special = [], []
     for j, key in enumerate(keys):
-        if key not in special:
-            out.append((key, values[j]))
+        if key in repeated:
+            special.append(j)
             continue
+        old = found.get(key)
+        if old is None:
+            out.append((key, values[j]))
+        elif old != values[j]:
+            special.append(j)
+    if not special:
+        return out
+    # Rows to merge: the stored ones are read through the store (its own decoding). The write
+    # lock is held, so no other writer changes them before this transaction commits.
+    existing = sorted({keys[j] for j in special} & found.keys())
+    stored = {row.key.encode("utf-8"): dict(row) for row in store[table].rows(existing)} if existing else {}
+    cells_at = dict(zip(special, rows.cells([lo + j for j in special])))
+    merged: dict[bytes, list] = {}  # key -> [cells, value (None: to encode), changed]
+    for j in special:
+        key = keys[j]
         entry = merged.get(key)
         old = entry[0] if entry is not None else stored.get(key)
         new = cells_at[j]

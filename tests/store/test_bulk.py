@@ -53,12 +53,7 @@ def _assert_same_stores(a: dict, b: dict) -> None:
 
 @pytest.fixture(params=["grouped", "one by one"])
 def path(request, monkeypatch):
-    if request.param == "one by one":
-        monkeypatch.setattr(bulk, "_GROUPED_MAX_SHARE", 0.0)
-        monkeypatch.setattr(bulk, "_LARGE_VALUES", -1)
-    else:
-        monkeypatch.setattr(bulk, "_GROUPED_MAX_SHARE", 1.0)
-        monkeypatch.setattr(bulk, "_LARGE_VALUES", 1 << 30)
+    monkeypatch.setattr(bulk, "_PACKING", request.param)
     monkeypatch.setattr(bulk, "_WARNED", set())
     yield request.param
     # The rows assembled with numpy matched the backend's own encoding (no fallback was needed).
