@@ -1,23 +1,29 @@
 """Ingestion throughput beside the cost of only decoding the same files, same run.
 
     .venv/bin/python bench/ingest.py --sizes 10000,100000 [--backends embedded,hbase]
-                                     [--format parquet,avro] [--demo] [--workers N]
+                                     [--format parquet,avro] [--demo] [--workers N] [--no-cutouts]
 
 For each generated set (``bench/data/N``, made by ``bench/generate.py`` when missing) and format,
 each backend ingests the files into a fresh store with ``alerts.ingest.ingest_paths`` (the
 service behind ``manage.py ingest``), and the floor decodes the same files with the same number
 of processes: ``pyarrow.parquet.read_table`` for Parquet, a fastavro read of every record for
-Avro. Also reported, as diagnostics: ``read_table`` + ``to_pylist`` (what a row-wise consumer of
-Arrow pays at least) and ``alerts.readers.read_alerts`` (the normalized alerts ingestion starts
-from). The floor runs before and after the ingest and the faster run counts, so noise from other
-work on the machine cannot flatter the ratio. One alert's rows are built untimed first, so that
-the one-off import of astropy is not counted.
+Avro (``read_table`` decodes columns on all cores). Also reported, as diagnostics: ``read_table``
+on one thread, ``read_table`` + ``to_pylist`` (what a row-wise consumer of Arrow pays at least)
+and ``alerts.readers.read_alert_columns`` (the normalized alerts ingestion starts from). The
+floor runs before and after the ingest and the faster run counts, so noise from other work on
+the machine cannot flatter the ratio. One alert's rows are built untimed first, so that the
+one-off import of astropy is not counted.
 
 Targets (../shared/docs/PERFORMANCE.md): ingest ≥ 50 % of the floor rate on embedded, ≥ 25 % on
-HBase. ``--demo`` adds the real files of ``../shared/data`` (mixed Parquet and Avro, many small
-files; their floor is the decode of each alert file in its format). Sets of 1M alerts are made
-without cutouts (see the note printed). HBase is skipped with a message when its Thrift server
-is not reachable; its tables are made under a fresh ``benchingest<random>`` prefix and dropped.
+HBase. Beside the rates: the same ratio in CPU seconds per alert (all processes, ``getrusage``),
+which other jobs on a shared machine disturb less, and the load average before and after.
+
+``--demo`` adds the real files of ``../shared/data`` (mixed Parquet and Avro, many small files;
+their floor is the decode of each alert file in its format). Sets of 1M alerts are made without
+cutouts (the disk could not hold them); ``--no-cutouts`` makes and uses smaller sets without
+cutouts too (``bench/data/N-nocutouts``), so that rates compare like with like. HBase is skipped
+with a message when its Thrift server is not reachable; its tables are made under a fresh
+``benchingest<random>`` prefix and dropped.
 Results: ``bench/results/ingest.json`` and ``.md``.
 """
 from __future__ import annotations
@@ -26,6 +32,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import socket
 import sys
@@ -42,9 +49,10 @@ sys.path.insert(0, str(ROOT))
 import fastavro
 import pyarrow.parquet as pq
 
+from alerts.alert_rows import build_rows
 from alerts.datadir import find_data_dir
-from alerts.ingest import build_rows, expand_paths, ingest_paths
-from alerts.readers import UnreadableFile, read_alerts, sniff
+from alerts.ingest import expand_paths, ingest_paths
+from alerts.readers import UnreadableFile, read_alert_columns, sniff
 from alerts.tables import ALL_TABLES
 from bench import generate
 from bench.common import Result, write_results
@@ -59,6 +67,10 @@ def _decode_parquet(path: str) -> int:
     return pq.read_table(path).num_rows
 
 
+def _decode_parquet_one_thread(path: str) -> int:
+    return pq.read_table(path, use_threads=False).num_rows
+
+
 def _decode_parquet_pylist(path: str) -> int:
     return len(pq.read_table(path).to_pylist())
 
@@ -69,7 +81,7 @@ def _decode_avro(path: str) -> int:
 
 
 def _read_normalized(path: str) -> int:
-    return sum(len(batch) for batch in read_alerts(path))
+    return sum(batch.n for batch in read_alert_columns(path))
 
 
 def _kinds(files: list[str]) -> dict[str, str]:
@@ -86,6 +98,7 @@ def _kinds(files: list[str]) -> dict[str, str]:
 
 _FLOORS = {"parquet": _decode_parquet, "avro": _decode_avro}
 _PYLIST_FLOORS = {"parquet": _decode_parquet_pylist, "avro": _decode_avro}
+_ONE_THREAD_FLOORS = {"parquet": _decode_parquet_one_thread, "avro": _decode_avro}
 
 
 def _floor_of(item: tuple[str, str]) -> int:
@@ -98,20 +111,34 @@ def _floor_pylist(item: tuple[str, str]) -> int:
     return _PYLIST_FLOORS[kind](path) if kind else 0
 
 
+def _floor_one_thread(item: tuple[str, str]) -> int:
+    path, kind = item
+    return _ONE_THREAD_FLOORS[kind](path) if kind else 0
+
+
 def _read_normalized_of(item: tuple[str, str]) -> int:
     path, kind = item
     return _read_normalized(path) if kind else 0
 
 
-def timed_map(fn, files: list[str], workers: int) -> tuple[float, int]:
-    """Seconds to run ``fn`` over ``files`` with ``workers`` processes, and the sum of results."""
-    started = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_map(fn, files: list[str], workers: int) -> tuple[float, int, float]:
+    """Seconds to run ``fn`` over ``files`` with ``workers`` processes, the sum of results, and
+    the CPU seconds it took (all processes)."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             total = sum(pool.imap_unordered(fn, files))
+            pool.close()
+            pool.join()  # reaped: their CPU time counts
     else:
         total = sum(fn(f) for f in files)
-    return time.perf_counter() - started, total
+    return time.perf_counter() - started, total, cpu_seconds() - cpu
 
 
 # -- stores ----------------------------------------------------------------------------------------
@@ -166,15 +193,16 @@ class FreshStore:
 def ingest(files: list[str], backend: str, workers: int) -> dict:
     fresh = FreshStore(backend)
     with fresh as store:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         options = {"workers": workers} if workers > 1 else {}
         report = ingest_paths([Path(f) for f in files], store=store, **options)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         stored = fresh.size()
     if report.errors:
         raise SystemExit(f"ingest errors: {[(e.path, e.error) for e in report.errors][:3]}")
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "alerts": report.total("alerts"),
         "upper_limits": report.total("upper_limits"),
         "bad_quality": report.total("bad_quality"),
@@ -184,12 +212,16 @@ def ingest(files: list[str], backend: str, workers: int) -> dict:
 
 
 # -- sets -----------------------------------------------------------------------------------------
-def generated_files(n: int, fmt: str, log) -> list[str]:
-    folder = generate.DATA_DIR / str(n)
+def generated_files(n: int, fmt: str, log, cutouts: bool = True) -> list[str]:
+    """The files of the generated set of ``n`` alerts, generated first if missing. Sets of
+    ``NO_CUTOUTS_FROM`` alerts and more never have cutouts (disk); ``cutouts=False`` asks for a
+    smaller set without them too (``bench/data/<n>-nocutouts``), to compare like with like."""
+    cutouts = cutouts and n < NO_CUTOUTS_FROM
+    folder = generate.DATA_DIR / (str(n) if cutouts or n >= NO_CUTOUTS_FROM else f"{n}-nocutouts")
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    if manifest is None or manifest.get("alerts") != n or (fmt == "avro" and not manifest.get("avro")):
-        cutouts = n < NO_CUTOUTS_FROM
+    if (manifest is None or manifest.get("alerts") != n or manifest.get("cutouts") != cutouts
+            or (fmt == "avro" and not manifest.get("avro"))):
         log(f"generating {n} alerts into {folder} (avro: {fmt == 'avro'}, cutouts: {cutouts}) ...")
         generate.generate(n, folder, cutouts=cutouts, avro=fmt == "avro", jobs=os.cpu_count() or 1,
                           log=lambda *_: None)
@@ -211,7 +243,7 @@ def _warm_up(items: list[tuple[str, str]]) -> None:
     which a long ingest pays once and a benchmark should not count."""
     for path, kind in items:
         if kind:
-            build_rows(next(read_alerts(path, batch_size=1)))
+            build_rows(next(read_alert_columns(path, batch_size=1)))
             return
 
 
@@ -220,18 +252,22 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
     kinds = _kinds(files)
     items = [(f, kinds[f]) for f in files]
     rows = []
-    floor_before, decoded = timed_map(_floor_of, items, workers)
+    floor_before, decoded, floor_cpu_before = timed_map(_floor_of, items, workers)
     extra = {}
     if diagnostics:
         if fmt != "avro":
-            extra["pylist_seconds"], _ = timed_map(_floor_pylist, items, workers)
-        extra["readers_seconds"], _ = timed_map(_read_normalized_of, items, workers)
+            extra["one_thread_seconds"], _, _ = timed_map(_floor_one_thread, items, workers)
+            extra["pylist_seconds"], _, _ = timed_map(_floor_pylist, items, workers)
+        extra["readers_seconds"], _, _ = timed_map(_read_normalized_of, items, workers)
     _warm_up(items)
     for backend in backends:
         log(f"{label} {fmt} -> {backend} ...")
+        load_before = os.getloadavg()
         result = ingest(files, backend, workers)
-        floor_after, _ = timed_map(_floor_of, items, workers)
+        load_after = os.getloadavg()
+        floor_after, _, floor_cpu_after = timed_map(_floor_of, items, workers)
         floor = min(floor_before, floor_after)
+        floor_cpu = min(floor_cpu_before, floor_cpu_after)
         alerts = result["alerts"]
         row = {
             "set": label,
@@ -244,10 +280,16 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
             "rate": alerts / result["seconds"],
             "floor_seconds": floor,
             "floor_rate": decoded / floor,
+            "floor_cpu_seconds": floor_cpu,
+            # Other jobs on the machine slow both; CPU time says what this process spent.
+            "cpu_ratio": (floor_cpu / decoded) / (result["cpu_seconds"] / max(alerts, 1)),
+            "load": [round(v, 1) for v in (*load_before, *load_after)],
             **{k: v for k, v in extra.items()},
         }
         row["ratio"] = row["rate"] / row["floor_rate"]
         row["target"] = TARGETS[backend]
+        if "one_thread_seconds" in extra:
+            row["one_thread_rate"] = decoded / extra["one_thread_seconds"]
         if "pylist_seconds" in extra:
             row["pylist_rate"] = decoded / extra["pylist_seconds"]
         if "readers_seconds" in extra:
@@ -255,7 +297,8 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
         rows.append(row)
         log(
             f"  {alerts} alerts in {result['seconds']:.1f} s = {row['rate']:.0f}/s; floor "
-            f"{row['floor_rate']:.0f}/s; ratio {row['ratio']:.1%}"
+            f"{row['floor_rate']:.0f}/s; ratio {row['ratio']:.1%} (CPU time {row['cpu_ratio']:.1%}); "
+            f"load {load_before[0]:.1f} -> {load_after[0]:.1f}"
         )
     return rows
 
@@ -263,7 +306,7 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
 # -- output ---------------------------------------------------------------------------------------
 HEADER = (
     "set", "format", "backend", "alerts", "ingest s", "ingest /s", "floor /s", "ratio", "target",
-    "ok", "to_pylist /s", "readers /s", "vs first size",
+    "ok", "CPU ratio", "load", "1 thread /s", "to_pylist /s", "readers /s", "vs first size",
 )
 
 
@@ -271,7 +314,7 @@ def table_rows(rows: list[dict]) -> list[list[str]]:
     first: dict[tuple, float] = {}
     out = []
     for r in rows:
-        key = (r["format"], r["backend"])
+        key = (r["format"], r["backend"], r["workers"], r.get("cutouts", True))
         if r["set"] != "demo":
             first.setdefault(key, r["rate"])
         scale = "-" if r["set"] == "demo" else f"{r['rate'] / first[key]:.2f}×"
@@ -279,6 +322,9 @@ def table_rows(rows: list[dict]) -> list[list[str]]:
             r["set"], r["format"], r["backend"] + (f" ×{r['workers']}" if r["workers"] > 1 else ""),
             str(r["alerts"]), f"{r['seconds']:.1f}", f"{r['rate']:,.0f}", f"{r['floor_rate']:,.0f}",
             f"{r['ratio']:.1%}", f"≥ {r['target']:.0%}", "ok" if r["ratio"] >= r["target"] else "NOT OK",
+            f"{r['cpu_ratio']:.1%}" if "cpu_ratio" in r else "-",
+            f"{r['load'][0]:.1f}-{r['load'][3]:.1f}" if "load" in r else "-",
+            f"{r['one_thread_rate']:,.0f}" if "one_thread_rate" in r else "-",
             f"{r['pylist_rate']:,.0f}" if "pylist_rate" in r else "-",
             f"{r['readers_rate']:,.0f}" if "readers_rate" in r else "-",
             scale,
@@ -322,6 +368,8 @@ def main(argv=None) -> int:
     parser.add_argument("--format", default="parquet", help="parquet,avro")
     parser.add_argument("--demo", action="store_true", help="also ingest the real files of ../shared/data")
     parser.add_argument("--workers", type=int, default=1, help="ingest and floor processes")
+    parser.add_argument("--no-cutouts", action="store_true",
+                        help="sets without cutouts (bench/data/N-nocutouts; 1M sets never have them)")
     parser.add_argument("--no-diagnostics", action="store_true", help="skip to_pylist/readers rates")
     parser.add_argument("--output", default="ingest", help="bench/results/<name>.json")
     args = parser.parse_args(argv)
@@ -342,8 +390,12 @@ def main(argv=None) -> int:
                         not args.no_diagnostics, log)
     for fmt in formats:
         for n in sizes:
-            files = generated_files(n, fmt, log)
-            rows += run_set(str(n), fmt, files, backends, args.workers, not args.no_diagnostics, log)
+            cutouts = not args.no_cutouts and n < NO_CUTOUTS_FROM
+            files = generated_files(n, fmt, log, cutouts=cutouts)
+            label = f"{n:,}" + ("" if cutouts else " no cutouts")
+            for row in run_set(label, fmt, files, backends, args.workers, not args.no_diagnostics, log):
+                row["cutouts"] = cutouts
+                rows.append(row)
     print(format_table(rows))
     command = "bench/ingest.py " + " ".join(argv if argv is not None else sys.argv[1:])
     notes = [
@@ -352,8 +404,13 @@ def main(argv=None) -> int:
             "(Avro) of the same files with the same process count, best of a run before and after "
             "the ingest"
         ),
-        "to_pylist: read_table + Table.to_pylist; readers: alerts.readers.read_alerts",
+        (
+            "1 thread: read_table(use_threads=False); to_pylist: read_table + Table.to_pylist; "
+            "readers: alerts.readers.read_alert_columns"
+        ),
         f"sets of {NO_CUTOUTS_FROM:,}+ alerts are generated without cutouts",
+        "CPU ratio: the same ratio in CPU seconds (all processes) per alert: steadier when other jobs load the machine",
+        "load: 1-minute load average before and after the ingest",
     ]
     write_results(args.output, as_results(rows), command=command,
                   meta={"table": markdown_table(rows), "rows": rows}, notes=notes)
