@@ -26,7 +26,7 @@ objects and the one with most detections (its bad-quality points shown):
 |---|---|---|
 | load → plot drawn | navigation start to the light curve's points in the DOM, new profile and again warm | a blank page: plotly.js + the same callback + ``Plotly.newPlot`` |
 | legend click (hide / show the largest trace), zoom (relayout and back) | the plotly call to the next frame | the same call on the floor page's graph |
-| bad-quality points on/off | a click on the app's checkbox to the plot redrawn | the callback fetched + ``Plotly.react`` |
+| bad-quality points on/off | a click on the app's checkbox to the plot redrawn | the visible flags flipped + ``Plotly.react`` |
 | click on an alert → cutouts | mouse press on a plotted alert to its three stamps loaded | the three cutout URLs fetched at once |
 
 Target for the interactions: p95 ≤ 100 ms (RAIL: a response within 100 ms reads as
@@ -84,17 +84,19 @@ def timed_get(session: requests.Session, url: str, params=None, first_byte: bool
 
 
 def dash_body(object_id: str, options: tuple[str, ...] = ("upperlim",), mode: str = "mag") -> dict[str, Any]:
-    """The light curve's data callback as the iframe sends it (first load: upper limits shown)."""
+    """The light curve's data callback as the iframe sends it (first load: upper limits shown).
+
+    It answers the figure with every layer (``lc-figure``); the checkboxes' state only sets which
+    are visible, and the browser flips those flags itself afterwards."""
     return {
-        "output": "..lc-graph.figure...lc-counts.children..",
-        "outputs": [{"id": "lc-graph", "property": "figure"}, {"id": "lc-counts", "property": "children"}],
+        "output": "..lc-figure.data...lc-counts.children..",
+        "outputs": [{"id": "lc-figure", "property": "data"}, {"id": "lc-counts", "property": "children"}],
         "inputs": [
             {"id": "url", "property": "search", "value": f"?objectId={object_id}"},
-            {"id": "lc-options", "property": "value", "value": list(options)},
             {"id": "lc-mode", "property": "value", "value": mode},
         ],
         "changedPropIds": ["url.search"],
-        "state": [],
+        "state": [{"id": "lc-options", "property": "value", "value": list(options)}],
     }
 
 
@@ -215,17 +217,15 @@ INTERACT_JS = """async ([op, reps]) => {
 FLOOR_PAGE = """<!doctype html><html><head><meta charset="utf-8"></head>
 <body style="margin:0"><div id="gd" style="width:{width}px;height:430px"></div>
 <script>
-window.post = (options) => {{
-  const body = {body};
-  body.inputs.find(i => i.id === "lc-options").value = options;
-  return fetch({callback}, {{method: "POST", headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(body)}})
-    .then(r => r.json()).then(j => j.response["lc-graph"].figure);
-}};
-window.figure = window.post({options});
+window.shown = (figure, options) => ({{layout: figure.layout, data: figure.data.map(t =>
+  Object.assign({{}}, t, {{visible: t.meta === "valid" || options.includes(t.meta)}}))}});
+window.figure = fetch({callback}, {{method: "POST", headers: {{"Content-Type": "application/json"}},
+  body: JSON.stringify({body})}}).then(r => r.json()).then(j => j.response["lc-figure"].data);
 </script>
 <script src={plotly}></script>
 <script>
-window.figure.then(f => Plotly.newPlot("gd", f.data, Object.assign({{}}, f.layout, {{width: {width}, height: 430}}), {{displaylogo: false}}))
+window.figure.then(f => {{ window.full = f; const s = window.shown(f, {options});
+  return Plotly.newPlot("gd", s.data, Object.assign({{}}, s.layout, {{width: {width}, height: 430}}), {{displaylogo: false}}); }})
   .then(() => {{ window.drawnAt = performance.timeOrigin + performance.now(); }});
 </script></body></html>"""
 
@@ -242,8 +242,8 @@ BROWSER_NOTES = [
      "Target: p95 ≤ 100 ms (RAIL: a response within 100 ms reads as immediate)."),
     ("click → cutouts: mouse press on an alert of the plot (real mouse events, browser cache off) to the "
      "three cutout images loaded (or failed) in the page; floor: the three cutout URLs fetched at once."),
-    ("bad-quality points on/off: a click on the app's checkbox to the plot redrawn; floor: the same "
-     "callback fetched by the floor page + Plotly.react."),
+    ("bad-quality points on/off: a click on the app's checkbox to the plot redrawn (the browser flips the "
+     "traces' visible flags: no request); floor: the same flags flipped on the floor page + Plotly.react."),
 ]
 
 
@@ -299,6 +299,7 @@ class BrowserBench:
 
         self.browser, self.base, self.object_id = browser, base, object_id
         self.bad_quality = bad_quality  # interactions and clicks with the bad-quality points shown
+        self.options = ("upperlim", "badquality") if bad_quality else ("upperlim",)
         # The floor draws with the plotly.js the app loads (before it named one: dcc.Graph's own).
         self.plotly = static(getattr(dash_apps, "PLOTLY_JS", STATIC_PROBE))
         self.floor_url = f"{base}/__bench/plot-floor"
@@ -342,8 +343,8 @@ class BrowserBench:
             context.close()
         self.floor_html = FLOOR_PAGE.format(
             width=self.width, plotly=json.dumps(self.plotly),
-            callback=json.dumps(f"{DASH_APP}_dash-update-component"), body=json.dumps(dash_body(self.object_id)),
-            options=json.dumps(["upperlim", "badquality"] if self.bad_quality else ["upperlim"]))
+            callback=json.dumps(f"{DASH_APP}_dash-update-component"),
+            body=json.dumps(dash_body(self.object_id, self.options)), options=json.dumps(list(self.options)))
 
     # -- measurements -----------------------------------------------------------------------------
     def loads(self, repeat: int) -> dict[str, list[float]]:
@@ -452,9 +453,8 @@ class BrowserBench:
             context.close()
 
     def toggles(self, repeat: int) -> dict[str, list[float]]:
-        """ms from a click on "bad-quality points" to the plot redrawn with (or without) them:
-        the app's callback to the server and the redraw. Floor: the same callback fetched by
-        the floor page and drawn with Plotly.react."""
+        """ms from a click on "bad-quality points" to the plot redrawn with (or without) them.
+        Floor: the floor page's figure with those traces' visible flags flipped, Plotly.react."""
         context, floor_context = self.context(), self.context()
         out: dict[str, list[float]] = {"page": [], "floor": []}
         try:
@@ -479,7 +479,7 @@ class BrowserBench:
                     const settle = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
                     await settle();
                     const t0 = performance.now();
-                    const f = await window.post(options);
+                    const f = window.shown(window.full, options);
                     await Plotly.react('gd', f.data, Object.assign({}, f.layout, {width: width, height: 430}));
                     await settle();
                     return performance.now() - t0; }""", [options, self.width]))
@@ -557,7 +557,7 @@ def run_browser(backend: str, size: int, settings: dict, picks: dict, repeat: in
                               _ns(acts["floor show"]), p95_max_ns=INTERACTION_P95_NS),
                     ApiResult("  zoom (relayout to half the range, and back)", backend, _ns(acts["page zoom"]),
                               _ns(acts["floor zoom"]), p95_max_ns=INTERACTION_P95_NS),
-                    ApiResult("  bad-quality points on/off (server callback + redraw)", backend,
+                    ApiResult("  bad-quality points on/off (checkbox → redrawn)", backend,
                               _ns(toggles["page"]), _ns(toggles["floor"])),
                 ]
                 if clicks["page"]:

@@ -1,11 +1,13 @@
 """The object page's light curve: a Dash app served by django-plotly-dash, in an iframe.
 
 The page embeds ``/django_plotly_dash/app/LightCurve/?objectId=ZTF...``: the app reads the id from
-its own URL (no per-view state is stored, so any worker can serve it), draws the light curve from
-:func:`objects.lightcurve.lightcurve_of_object`, and redraws it when the upper-limit / bad-quality
-toggles or the quantity (difference magnitude, DC magnitude, flux) change. A click on an alert
-posts ``{"type": "lightcurve-click", "candid", "date"}`` to the page, which then shows that
-alert's cutouts.
+its own URL (no per-view state is stored, so any worker can serve it) and draws the light curve
+from :func:`objects.lightcurve.lightcurve_of_object`. The server builds the figure with every
+layer (alerts, bad-quality points, upper limits) when the quantity (difference magnitude, DC
+magnitude, flux) changes; showing or hiding a layer is a clientside callback that only changes
+the traces' ``visible`` flags, with no request. A click on an alert posts
+``{"type": "lightcurve-click", "candid", "date"}`` to the page, which then shows that alert's
+cutouts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import numpy as np
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.fingerprint import check_fingerprint
 from django.templatetags.static import static
 from django_plotly_dash import DjangoDash
@@ -55,23 +57,25 @@ def lightcurve_figure(
     data: dict[str, Any], *, mode: str = "mag", upper_limits: bool = True, bad_quality: bool = False
 ) -> dict[str, Any]:
     """The light curve as a plotly figure (a plain ``{"data", "layout"}`` dict): per band, the
-    alerts with error bars, optionally the bad-quality points (open circles) and upper limits
-    (open triangles; not in flux).
+    alerts with error bars, the bad-quality points (open circles) and the upper limits (open
+    triangles; none in flux), the last two shown as ``bad_quality`` and ``upper_limits`` say.
 
-    ``data`` is :func:`objects.lightcurve.lightcurve_of_object`'s. Dates are ms numbers on a
-    date axis (no date strings to parse in the browser); the alerts' traces carry each
-    point's candid as ``customdata`` (a click shows that alert's cutouts). Built as plain
-    dicts: plotly's ``go.Figure`` validated every property and was half of the callback.
+    ``data`` is :func:`objects.lightcurve.lightcurve_of_object`'s. Every trace is in the figure,
+    hidden ones with ``visible: false``, and says its layer in ``meta`` (valid, badquality,
+    upperlim): the app's checkboxes flip ``visible`` in the browser. Dates are ms numbers on a
+    date axis (no date strings to parse in the browser); the alerts' traces carry each point's
+    candid as ``customdata`` (a click shows that alert's cutouts). Built as plain dicts: plotly's
+    ``go.Figure`` validated every property and was half of the callback.
     """
     y_key, err_key, title = MODES.get(mode, MODES["mag"])
     decimals = DECIMALS.get(mode, 4)
     points = data["points"]
     dated = ~np.isnan(points["time"])
-    kinds = [("valid", "alerts")] + ([("badquality", "bad quality")] if bad_quality else [])
+    kinds = [("valid", "alerts", True), ("badquality", "bad quality", bad_quality)]
     traces: list[dict[str, Any]] = []
     for band, color in BAND_COLORS.items():
         in_band = (points["band"] == band) & dated
-        for tag, label in kinds:
+        for tag, label, shown in kinds:
             rows = np.flatnonzero(in_band & (points["tag"] == tag) & ~np.isnan(points[y_key]))
             if not rows.size:
                 continue
@@ -81,6 +85,8 @@ def lightcurve_figure(
                 "mode": "markers",
                 "name": f"{band} {label}",
                 "legendgroup": band,
+                "meta": tag,
+                "visible": shown,
                 "x": _times(points["time"][rows]),
                 "y": _numbers(points[y_key][rows], decimals),
                 "error_y": {
@@ -102,7 +108,7 @@ def lightcurve_figure(
             if valid:  # only alerts have cutouts: a click on one of them shows its stamps
                 trace["customdata"] = [points["candid"][k] for k in rows]
             traces.append(trace)
-        if upper_limits and mode != "flux":
+        if mode != "flux":  # a limit has no flux
             rows = np.flatnonzero(in_band & (points["tag"] == "upperlim") & ~np.isnan(points["limit"]))
             if rows.size:
                 traces.append(
@@ -111,6 +117,8 @@ def lightcurve_figure(
                         "mode": "markers",
                         "name": f"{band} upper limits",
                         "legendgroup": band,
+                        "meta": "upperlim",
+                        "visible": upper_limits,
                         "x": _times(points["time"][rows]),
                         "y": _numbers(points["limit"][rows], 2),
                         "marker": {"color": color, "symbol": "triangle-down-open", "size": 7, "opacity": 0.45},
@@ -277,9 +285,12 @@ app.layout = html.Div(
             style={"fontSize": "14px", "marginBottom": "0.4rem"},
         ),
         dcc.Loading(
-            dcc.Graph(
-                id="lc-graph", config={"displaylogo": False, "responsive": True}, style={"height": "430px"}
-            )
+            [
+                dcc.Graph(
+                    id="lc-graph", config={"displaylogo": False, "responsive": True}, style={"height": "430px"}
+                ),
+                dcc.Store(id="lc-figure"),  # the figure with every layer, as the server built it
+            ]
         ),
         html.Div(id="lc-counts", style={"fontSize": "13px", "color": "#5b6474"}),
         dcc.Store(id="lc-click"),
@@ -294,13 +305,14 @@ def object_id_of(search: str | None) -> str:
 
 
 @app.callback(
-    Output("lc-graph", "figure"),
+    Output("lc-figure", "data"),
     Output("lc-counts", "children"),
     Input("url", "search"),
-    Input("lc-options", "value"),
     Input("lc-mode", "value"),
+    State("lc-options", "value"),
 )
-def draw_lightcurve(search, options, mode):
+def draw_lightcurve(search, mode, options):
+    """The figure with every layer (the checkboxes' state says which are shown), and the counts."""
     data = lightcurve_of_object(object_id=object_id_of(search))
     if not data["points"]["jd"].size:
         return empty_figure("No photometry"), ""
@@ -309,6 +321,29 @@ def draw_lightcurve(search, options, mode):
         data, mode=mode or "mag", upper_limits="upperlim" in options, bad_quality="badquality" in options
     )
     return figure, counts_text(data)
+
+
+# The checkboxes show and hide layers in the browser: only the traces' visible flags change (a
+# new object where one does, so that dcc.Graph redraws), no request is made.
+app.clientside_callback(
+    """
+    function (figure, options) {
+        if (!figure) { return window.dash_clientside.no_update; }
+        var on = options || [];
+        var shown = {upperlim: on.indexOf("upperlim") >= 0, badquality: on.indexOf("badquality") >= 0};
+        return {
+            data: figure.data.map(function (trace) {
+                var visible = trace.meta in shown ? shown[trace.meta] : true;
+                return trace.visible === visible ? trace : Object.assign({}, trace, {visible: visible});
+            }),
+            layout: figure.layout
+        };
+    }
+    """,
+    Output("lc-graph", "figure"),
+    Input("lc-figure", "data"),
+    Input("lc-options", "value"),
+)
 
 
 # A click on an alert tells the embedding page, which shows that alert's cutouts.

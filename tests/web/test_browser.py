@@ -101,9 +101,10 @@ def test_search_by_id_opens_the_object_page(page):
     frame = page.wait_for_selector("#lightcurve-frame").content_frame()
     frame.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)
     plotted = frame.evaluate(
-        "() => document.querySelector('.js-plotly-plot').data.reduce((n, t) => n + t.x.length, 0)"
+        "() => document.querySelector('.js-plotly-plot').data"
+        ".filter(t => t.visible !== false).reduce((n, t) => n + t.x.length, 0)"
     )
-    assert plotted > 10  # 10 alerts and the upper limits
+    assert plotted > 10  # 10 alerts and the upper limits (the bad-quality points are hidden)
     assert frame.locator(".js-plotly-plot .scatterlayer .point").count() == plotted
 
     # The three cutouts of the latest alert, as images from the cutouts API route.
@@ -155,16 +156,31 @@ def test_search_by_id_opens_the_object_page(page):
     assert clicked.isdigit()
     wait_for_cutouts_of(page, clicked)
 
-    # Flux, with the bad-quality points.
+    # The bad-quality points: shown by the browser alone (no request to the server).
+    callbacks = []
+    page.on("request", lambda r: callbacks.append(r.url) if "_dash-update-component" in r.url else None)
     frame.locator("label", has_text="bad-quality points").click()
+    frame.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').data"
+        ".some(t => t.name.includes('bad quality') && t.visible !== false)"
+    )
+    drawn = frame.evaluate(
+        "() => document.querySelector('.js-plotly-plot').data"
+        ".filter(t => t.visible !== false).reduce((n, t) => n + t.x.length, 0)"
+    )
+    assert drawn > plotted and frame.locator(".js-plotly-plot .scatterlayer .point").count() == drawn
+    assert callbacks == []
+    # Flux: from the server (a new figure), the bad-quality points still shown.
     frame.locator("label", has_text="flux").click()
     frame.wait_for_function(
         "() => document.querySelector('.js-plotly-plot').layout.yaxis.title.text.includes('flux')"
     )
     frame.wait_for_function(
-        "() => document.querySelector('.js-plotly-plot').data.some(t => t.name.includes('bad quality'))"
+        "() => document.querySelector('.js-plotly-plot').data"
+        ".some(t => t.name.includes('bad quality') && t.visible !== false)"
     )
     assert frame.locator(".js-plotly-plot .scatterlayer .point").count() > 10
+    assert len(callbacks) == 1
     page.wait_for_timeout(500)  # let the redrawn plot settle for the screenshot
     shoot(page, "object-flux")
     assert page.errors == []

@@ -176,14 +176,17 @@ def test_light_curve_data_and_figure(portal_store):
     assert all(np.isfinite(points["mag"][i]) and points["candid"][i] for i in valid)
     assert np.all(points["flux"][valid] > 0)
 
-    def plotted(figure):
-        return {trace["name"]: len(trace["x"]) for trace in figure["data"]}
+    def plotted(figure):  # the traces shown; the others are in the figure, hidden
+        return {trace["name"]: len(trace["x"]) for trace in figure["data"] if trace["visible"]}
 
     figure = lightcurve_figure(data)
     magnitudes = plotted(figure)
     assert magnitudes["g alerts"] + magnitudes["r alerts"] == 10
     assert any(name.endswith("upper limits") for name in magnitudes)
     assert not any(name.endswith("bad quality") for name in magnitudes)
+    # Every layer is in the figure, told apart by meta: the checkboxes flip visible in the browser.
+    layers = {trace["meta"]: trace["visible"] for trace in figure["data"]}
+    assert layers == {"valid": True, "upperlim": True, "badquality": False}
     # Small JSON for the browser: ms numbers on a date axis, rounded values, no NaN, candids
     # only where a click can show cutouts (alerts).
     assert figure["layout"]["xaxis"]["type"] == "date"
@@ -249,23 +252,23 @@ def test_light_curve_dash_app_answers(client, portal_store):
     update = client.post(
         base + "_dash-update-component",
         {
-            "output": "..lc-graph.figure...lc-counts.children..",
+            "output": "..lc-figure.data...lc-counts.children..",
             "outputs": [
-                {"id": "lc-graph", "property": "figure"},
+                {"id": "lc-figure", "property": "data"},
                 {"id": "lc-counts", "property": "children"},
             ],
             "inputs": [
                 {"id": "url", "property": "search", "value": f"?objectId={OBJECT_ID}"},
-                {"id": "lc-options", "property": "value", "value": ["upperlim"]},
                 {"id": "lc-mode", "property": "value", "value": "dcmag"},
             ],
             "changedPropIds": ["url.search"],
-            "state": [],
+            "state": [{"id": "lc-options", "property": "value", "value": ["upperlim"]}],
         },
         content_type="application/json",
     )
     assert update.status_code == 200, update.content[:500]
     response = update.json()["response"]
-    figure = response["lc-graph"]["figure"]
-    assert sum(len(trace["x"]) for trace in figure["data"]) > 10
+    figure = response["lc-figure"]["data"]
+    assert sum(len(trace["x"]) for trace in figure["data"] if trace["visible"]) > 10
+    assert figure["layout"]["yaxis"]["title"]["text"].startswith("apparent (DC)")
     assert "10 alerts" in response["lc-counts"]["children"]
