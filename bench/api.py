@@ -828,7 +828,8 @@ def main(argv=None) -> int:
         (f"server: gunicorn portal.wsgi, {SERVER_WORKERS} sync workers, DEBUG=false, API_THROTTLE_ANON=none; "
         "client: one requests.Session, sequential requests, each timed to the end of the body; "
         "gunicorn's sync workers close each connection, so every request (ping too) opens one."),
-        ("floor (embedded): raw lmdb cursor/gets + msgpack.unpackb + orjson.dumps in the client process; "
+        ("floor (embedded): raw lmdb cursor/gets + msgpack.unpackb + dict(zip(names, values)) (rows are stored "
+        "by position, names once per shape) + orjson.dumps in the client process; "
         "(hbase): raw happybase scans/gets + the codecs' decode of each cell + orjson.dumps."),
         ("objects: the object with most alerts (no object has 14: the real data's most is "
         f"{builds and next(iter(builds.values()))['picks']['max_alerts']} alerts and generated copies keep "
