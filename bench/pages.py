@@ -192,7 +192,7 @@ INTERACT_JS = """async ([op, reps]) => {
   const gd = document.querySelector('.js-plotly-plot');
   const settle = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
   const time = async (f) => { await settle(); const t0 = performance.now(); await f(); await settle(); return performance.now() - t0; };
-  const sizes = gd.data.map(t => (t.x || []).length);
+  const sizes = gd.data.map(t => t.visible === false ? -1 : (t.x || []).length);  // hidden layers: not these
   const big = sizes.indexOf(Math.max(...sizes));
   const xa = gd._fullLayout.xaxis, [lo, hi] = xa.range.map(xa.r2l);
   const out = [];
@@ -367,7 +367,7 @@ class BrowserBench:
         return out
 
     def interactions(self, repeat: int) -> dict[str, list[float]]:
-        """ms of plotly's legend click (hide / show the largest trace: the restyle the legend
+        """ms of plotly's legend click (hide / show the largest trace shown: the restyle the legend
         does once its double-click wait is over) and of a zoom (relayout to half the range, and
         back), on the page's graph and on the floor page's, interleaved."""
         context, floor_context = self.context(), self.context()
