@@ -8,19 +8,16 @@ import random
 import numpy as np
 import pytest
 
-from alerts.ingest import expand_paths, ingest_paths
 from alerts.selectors import search as s
 from alerts.tables import (
-    ALL_TABLES,
     ANOMALY_OFFSET,
     SKY_ORDER,
     AnomalyIndex,
     SkyIndex,
     TimeIndex,
 )
-from store import SchemaRow, Store
+from store import Store
 from tests.api.conftest import INGESTED_FOLDERS, ingested_store_settings  # noqa: F401 -- shared fixture
-from tests.backends import require_hbase, store_settings, unique_prefix
 
 # Enough files for every search: SN candidates and SIMBAD classes (2021 sample), tracklets, RR
 # Lyrae and 186 asteroid alerts (2024-01-15), asteroid 9016, asteroid 8467, anomaly scores (2025
@@ -36,37 +33,14 @@ FILES = [
 ]
 
 
-if set(FILES) <= set(INGESTED_FOLDERS):
+# Every file these tests read is in the shared ingested store (tests/api/conftest.py), built
+# once per backend and session.
+assert set(FILES) <= set(INGESTED_FOLDERS), "add the files to INGESTED_FOLDERS in tests/api/conftest.py"
 
-    @pytest.fixture(scope="session")
-    def search_store_settings(ingested_store_settings):
-        """The shared ingested store (tests/api/conftest.py) holds every file these tests read."""
-        return ingested_store_settings
 
-else:
-
-    @pytest.fixture(scope="module", params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase)])
-    def search_store_settings(request, tmp_path_factory, data_dir):
-        """FILES ingested into a fresh store of each backend (dropped afterwards); its settings."""
-        if request.param == "hbase":
-            require_hbase()
-            settings = store_settings("hbase", None, prefix=unique_prefix("ss"))
-            # Creating and dropping tables takes HBase seconds each on a busy machine.
-            settings["HBASE_TIMEOUT_MS"] = 60_000
-        else:
-            settings = store_settings("embedded", tmp_path_factory.mktemp("search"))
-        built = Store.from_settings(settings)
-        built.create(*ALL_TABLES)
-        files, missing = expand_paths([str(data_dir / f) for f in FILES])
-        assert not missing
-        assert not ingest_paths(files, store=built).errors
-        built.close()
-        yield settings
-        built = Store.from_settings(settings)
-        try:
-            built.drop(*ALL_TABLES, SchemaRow)  # the schema table too: HBase tables outlive the run
-        finally:
-            built.close()
+@pytest.fixture(scope="session")
+def search_store_settings(ingested_store_settings):  # noqa: F811 -- the shared fixture, under this name
+    return ingested_store_settings
 
 
 @pytest.fixture(scope="module")

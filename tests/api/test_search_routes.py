@@ -17,11 +17,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 import store as store_module
-from alerts.ingest import expand_paths, ingest_paths
-from alerts.tables import ALL_TABLES
-from store import SchemaRow, Store
 from tests.api.conftest import INGESTED_FOLDERS
-from tests.backends import require_hbase, store_settings, unique_prefix
 
 FILES = [
     "fink-parquet/sample-124-20211122",
@@ -37,40 +33,14 @@ ALERT_FILES = [f for f in FILES if "fink-fat" not in f]
 pytestmark = pytest.mark.django_db
 
 
-if set(FILES) <= set(INGESTED_FOLDERS):
+# Every file these tests read is in the shared ingested store (tests/api/conftest.py), built
+# once per backend and session.
+assert set(FILES) <= set(INGESTED_FOLDERS), "add the files to INGESTED_FOLDERS in tests/api/conftest.py"
 
-    @pytest.fixture(scope="session")
-    def search_store_settings(ingested_store_settings):
-        """The shared ingested store (tests/api/conftest.py) holds every file these tests read."""
-        return ingested_store_settings
 
-else:
-
-    @pytest.fixture(scope="module", params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase)])
-    def search_store_settings(request, tmp_path_factory, data_dir):
-        """FILES ingested into a fresh store of each backend; its settings. (The shared
-        ``ingested_store`` lacks some of them: asteroids 9016 and 8467, the 2025 anomaly scores,
-        Fink-FAT candidates.)"""
-        if request.param == "hbase":
-            require_hbase()
-            settings = store_settings("hbase", None, prefix=unique_prefix("sr"))
-            # Creating and dropping tables takes HBase seconds each on a busy machine.
-            settings["HBASE_TIMEOUT_MS"] = 60_000
-        else:
-            settings = store_settings("embedded", tmp_path_factory.mktemp("search-routes"))
-        built = Store.from_settings(settings)
-        built.create(*ALL_TABLES)
-        files, missing = expand_paths([str(data_dir / f) for f in FILES])
-        assert not missing
-        assert not ingest_paths(files, store=built).errors
-        built.close()
-        yield settings
-        store_module.configure(django_settings.STORE)
-        built = Store.from_settings(settings)
-        try:
-            built.drop(*ALL_TABLES, SchemaRow)  # the schema table too: HBase tables outlive the run
-        finally:
-            built.close()
+@pytest.fixture(scope="session")
+def search_store_settings(ingested_store_settings):
+    return ingested_store_settings
 
 
 @pytest.fixture
