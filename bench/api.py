@@ -50,18 +50,15 @@ import json
 import math
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, sys.path[0] is bench/: the repository root must come first.
@@ -75,7 +72,9 @@ import requests
 
 from bench import generate
 from bench.common import (
+    SERVER_WORKERS,
     Result,
+    Server,
     fmt_ns,
     measure_interleaved,
     percentile,
@@ -83,9 +82,7 @@ from bench.common import (
     write_results,
 )
 
-SERVER_WORKERS = 2
 REQUEST_TIMEOUT = 120  # client side; the server's own worker timeout is gunicorn's (see Server)
-GUNICORN_TIMEOUT = 60
 NO_CUTOUTS_FROM = 1_000_000  # as bench/ingest.py: sets this big are generated without cutouts
 HBASE_FLOORS_TIMEOUT_MS = 60_000
 CONE_RADII = (("5″", 5.0), ("1′", 60.0), ("1°", 3600.0), ("5°", 18000.0))
@@ -303,6 +300,59 @@ def open_store(size: int, backend: str, rebuild: bool = False):
         drop_hbase(settings)
 
 
+def parse_store_arguments(parser: argparse.ArgumentParser, argv) -> tuple[argparse.Namespace, list[int], list[str]]:
+    """Add ``--sizes``, ``--backends`` and ``--rebuild`` (the stores :func:`run_stores` opens) to
+    ``parser`` and parse ``argv``; ``(arguments, sizes, backends)``."""
+    stores = parser.add_argument_group("stores")
+    stores.add_argument("--sizes", default="100000", help="generated alerts per store, comma-separated")
+    stores.add_argument("--backends", default="embedded", help="embedded, hbase (comma-separated)")
+    stores.add_argument("--rebuild", action="store_true", help="rebuild the embedded stores")
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if set(backends) - {"embedded", "hbase"}:
+        parser.error("backends: embedded, hbase")
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    return args, sizes, backends
+
+
+@dataclass
+class StoreRuns:
+    """What :func:`run_stores` measured on every store, and the machine's load around it."""
+
+    results: list
+    details: list
+    skipped: list[str]  # backends not reachable
+    loadavg_before: tuple[float, float, float]
+    loadavg_after: tuple[float, float, float]
+
+    def load_note(self) -> str:
+        return (f"load average (1, 5, 15 min): {tuple(round(x, 2) for x in self.loadavg_before)} before, "
+                f"{tuple(round(x, 2) for x in self.loadavg_after)} after.")
+
+
+def run_stores(sizes: list[int], backends: list[str], rebuild: bool,
+               run: Callable[[str, int, dict, dict], tuple[list, list]]) -> StoreRuns:
+    """``run(backend, size, settings, build info) -> (results, details)`` on the store of each size
+    and backend (see :func:`open_store`), HBase being skipped when not reachable. With several
+    sizes, each result's name (but the indented ones under it) starts with its size."""
+    load_before = os.getloadavg()
+    results, details, skipped = [], [], []
+    for size in sizes:
+        for backend in backends:
+            log(f"{size:,} alerts, {backend}:")
+            with open_store(size, backend, rebuild) as opened:
+                if opened is None:
+                    skipped.append(backend)
+                    continue
+                res, det = run(backend, size, *opened)
+            for r in res:
+                if len(sizes) > 1 and not r.operation.startswith("  "):
+                    r.operation = f"[{size:,}] {r.operation}"
+            results += res
+            details += det
+    return StoreRuns(results, details, skipped, load_before, os.getloadavg())
+
+
 # -- what to ask for ---------------------------------------------------------------------------------
 def pick_embedded(path: str) -> dict[str, Any]:
     """Objects and class to query, read from the store's keys (raw lmdb, once per build).
@@ -367,83 +417,6 @@ def body_application():
         return [blob[:n]]
 
     return application
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn ``portal.wsgi`` on a free local port over a store; stopped on exit."""
-
-    def __init__(self, store_settings: dict[str, Any], workers: int = SERVER_WORKERS, app: str = "portal.wsgi"):
-        self.store_settings = store_settings
-        self.workers = workers
-        self.app = app
-        self.process: subprocess.Popen | None = None
-        self.folder = tempfile.mkdtemp(prefix="bench-api-server-")
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        s = self.store_settings
-        env.update(
-            DJANGO_SETTINGS_MODULE="portal.settings",
-            STORE_BACKEND=s["BACKEND"],
-            API_THROTTLE_ANON="none",
-            DEBUG="false",
-            SECRET_KEY=f"bench-api-{uuid.uuid4().hex}",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=f"sqlite:///{self.folder}/portal.sqlite3",
-            LOG_LEVEL="WARNING",
-        )
-        if s["BACKEND"] == "embedded":
-            env["STORE_PATH"] = s["PATH"]
-        else:
-            env.update(HBASE_HOST=str(s["HBASE_HOST"]), HBASE_PORT=str(s["HBASE_PORT"]),
-                       HBASE_TABLE_PREFIX=s["HBASE_TABLE_PREFIX"], HBASE_TIMEOUT_MS=str(s["HBASE_TIMEOUT_MS"]))
-        return env
-
-    def __enter__(self) -> Self:
-        env = self.env()
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                       check=True)
-        self.errors = open(Path(self.folder) / "gunicorn.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", self.app, "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(GUNICORN_TIMEOUT), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.log_tail()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.base}/api/v1/ping", timeout=5).status_code == 200:
-                    return self
-            time.sleep(0.3)
-        self.__exit__()
-        raise SystemExit(f"gunicorn did not answer within 90 s: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return (Path(self.folder) / "gunicorn.log").read_text()[-2000:]
-        return ""
-
-    def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # the master stops its workers
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # our own session only
-                self.process.wait()
-        with contextlib.suppress(Exception):
-            self.errors.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # -- floors ----------------------------------------------------------------------------------------
@@ -786,37 +759,20 @@ def markdown_details(details: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100000", help="generated alerts per store, comma-separated")
-    parser.add_argument("--backends", default="embedded", help="embedded, hbase (comma-separated)")
     parser.add_argument("--repeat", type=int, default=50,
                         help="samples of the middle cases (small ones take 2×, the heaviest ½×; default 50)")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the embedded stores")
     parser.add_argument("--output", default="api", help="bench/results/<name>.json and .md")
-    args = parser.parse_args(argv)
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    if set(backends) - {"embedded", "hbase"}:
-        parser.error("backends: embedded, hbase")
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args, sizes, backends = parse_store_arguments(parser, argv)
     _django()
 
-    load_before = os.getloadavg()
-    results, details, skipped, builds = [], [], [], {}
-    for size in sizes:
-        for backend in backends:
-            log(f"{size:,} alerts, {backend}:")
-            with open_store(size, backend, args.rebuild) as opened:
-                if opened is None:
-                    skipped.append(SKIP_HBASE)
-                    continue
-                settings, info = opened
-                builds[f"{size}-{backend}"] = info
-                res, det = run_backend(backend, size, settings, info["picks"], args.repeat)
-            for r in res:
-                if len(sizes) > 1 and not r.operation.startswith("  ↳"):
-                    r.operation = f"[{size:,}] {r.operation}"
-            results += res
-            details += det
-    load_after = os.getloadavg()
+    builds = {}
+
+    def run(backend: str, size: int, settings: dict, info: dict) -> tuple[list, list]:
+        builds[f"{size}-{backend}"] = info
+        return run_backend(backend, size, settings, info["picks"], args.repeat)
+
+    runs = run_stores(sizes, backends, args.rebuild, run)
+    results, details = runs.results, runs.details
     if not results:
         return 0
     print()
@@ -844,13 +800,12 @@ def main(argv=None) -> int:
         "p10 columns: the 10th percentiles, steadier than p50 when other jobs preempt many samples.",
         ("req/s = 1 / mean latency of one sequential client; × ping = that over ping's req/s in the same "
         "interleaved loop."),
-        (f"load average (1, 5, 15 min): {tuple(round(x, 2) for x in load_before)} before, "
-        f"{tuple(round(x, 2) for x in load_after)} after."),
-        *skipped,
+        runs.load_note(),
+        *[SKIP_HBASE for _ in runs.skipped],
     ]
     meta = {"sizes": sizes, "backends": backends, "repeat": args.repeat, "builds": builds,
             "details": details, "details_table": markdown_details(details),
-            "loadavg_before": load_before, "loadavg_after": load_after}
+            "loadavg_before": runs.loadavg_before, "loadavg_after": runs.loadavg_after}
     json_path, md_path = write_results(args.output, results, command=command.strip(), meta=meta, notes=notes)
     with open(md_path, "a") as fh:
         fh.write("\n" + markdown_details(details) + "\n")

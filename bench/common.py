@@ -10,6 +10,9 @@ the raw engine) in the same run on the same data, and reports both with their ra
     print_table(results)
     write_results("store", results, command="...")
 
+Benchmarks that go over HTTP (bench/api.py, bench/pages.py) start the portal under gunicorn with
+:class:`Server`.
+
 Samples are nanoseconds from ``time.perf_counter_ns``. Adapter and floor samples are interleaved
 (A, F, A, F, ...) so that both see the same machine noise on these shared machines. Benchmarks
 are not timed tests: nothing here asserts a time, ``ok`` is only reported.
@@ -17,21 +20,31 @@ are not timed tests: nothing here asserts a time, ``ok`` is only reported.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gc
 import json
 import math
 import os
 import platform
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
+SERVER_WORKERS = 2
+GUNICORN_TIMEOUT = 60
 
 COLUMNS = (
     "operation",
@@ -67,13 +80,15 @@ def measure_interleaved(
     repeat: int,
     warmup: int = 3,
     between: Callable[[], Any] | None = None,
+    timer: Callable[[Callable[[], Any]], int] = time_once,
 ) -> list[list[int]]:
     """``repeat`` samples (ns) of each of ``fns``, interleaved so all share the machine's noise.
 
     Sample i runs the functions in a rotated order, so no function always runs first (on a cache
     another one warmed, or right after another one's garbage). ``between`` (untimed) runs after
     every timed call, e.g. to delete the rows a write sample made so the next one starts from the
-    same state.
+    same state. ``timer(fn)`` takes one sample; by default the wall time of the call, but
+    functions that time themselves (a request timed to its first byte) can say what to count.
     """
     for _ in range(warmup):
         for fn in fns:
@@ -86,7 +101,7 @@ def measure_interleaved(
     for i in range(repeat):
         for j in range(n):
             k = (i + j) % n
-            samples[k].append(time_once(fns[k]))
+            samples[k].append(timer(fns[k]))
             if between:
                 between()
     return samples
@@ -288,3 +303,91 @@ def write_results(
     md_path = RESULTS_DIR / f"{name}.md"
     md_path.write_text("\n".join(md) + "\n")
     return json_path, md_path
+
+
+# -- the portal over HTTP ----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving ``app`` (by default ``portal.wsgi``) over a store, on a free local port;
+    stopped on exit.
+
+    ``store_settings`` are a store's settings (``BACKEND`` with ``PATH`` or the ``HBASE_*`` keys).
+    The server has a migrated SQLite of its own, ``DEBUG=false`` and no anonymous throttle; it
+    is up once a GET of ``ready_path`` answers 200.
+    """
+
+    def __init__(self, store_settings: dict[str, Any], workers: int = SERVER_WORKERS, app: str = "portal.wsgi",
+                 ready_path: str = "/api/v1/ping"):
+        self.store_settings = store_settings
+        self.workers = workers
+        self.app = app
+        self.ready_path = ready_path
+        self.process: subprocess.Popen | None = None
+        self.folder = tempfile.mkdtemp(prefix="bench-api-server-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        s = self.store_settings
+        env.update(
+            DJANGO_SETTINGS_MODULE="portal.settings",
+            STORE_BACKEND=s["BACKEND"],
+            API_THROTTLE_ANON="none",
+            DEBUG="false",
+            SECRET_KEY=f"bench-api-{uuid.uuid4().hex}",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            DATABASE_URL=f"sqlite:///{self.folder}/portal.sqlite3",
+            LOG_LEVEL="WARNING",
+        )
+        if s["BACKEND"] == "embedded":
+            env["STORE_PATH"] = s["PATH"]
+        else:
+            env.update(HBASE_HOST=str(s["HBASE_HOST"]), HBASE_PORT=str(s["HBASE_PORT"]),
+                       HBASE_TABLE_PREFIX=s["HBASE_TABLE_PREFIX"], HBASE_TIMEOUT_MS=str(s["HBASE_TIMEOUT_MS"]))
+        return env
+
+    def __enter__(self) -> Self:
+        import requests
+
+        env = self.env()
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)
+        self.errors = open(Path(self.folder) / "gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", self.app, "--workers", str(self.workers),
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(GUNICORN_TIMEOUT), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited: {self.log_tail()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.base}{self.ready_path}", timeout=5).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not answer within 90 s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return (Path(self.folder) / "gunicorn.log").read_text()[-2000:]
+        return ""
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the master stops its workers
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # our own session only
+                self.process.wait()
+        with contextlib.suppress(Exception):
+            self.errors.close()
+        shutil.rmtree(self.folder, ignore_errors=True)

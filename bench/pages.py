@@ -35,11 +35,8 @@ immediate). Results: ``bench/results/pages.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,17 +49,21 @@ sys.path.insert(0, str(ROOT))
 import requests
 
 from bench.api import (
-    GUNICORN_TIMEOUT,
     MS,
     REQUEST_TIMEOUT,
-    SERVER_WORKERS,
     ApiResult,
-    Server,
     _django,
     log,
-    open_store,
+    parse_store_arguments,
+    run_stores,
 )
-from bench.common import print_table, write_results
+from bench.common import (
+    SERVER_WORKERS,
+    Server,
+    measure_interleaved,
+    print_table,
+    write_results,
+)
 
 PAGE_TARGET = 1.5
 DASH_APP = "/django_plotly_dash/app/LightCurve/"
@@ -112,17 +113,8 @@ def dash_update(session: requests.Session, base: str, object_id: str) -> tuple[i
 
 
 def interleaved(fns, repeat: int, warmup: int = 2) -> list[list[int]]:
-    """Like bench.common.measure_interleaved, for functions that time themselves ((ns, bytes))."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    gc.collect()
-    samples: list[list[int]] = [[] for _ in fns]
-    for i in range(repeat):
-        for j in range(len(fns)):
-            k = (i + j) % len(fns)
-            samples[k].append(fns[k]()[0])
-    return samples
+    """bench.common.measure_interleaved for functions that time themselves ((ns, bytes))."""
+    return measure_interleaved(fns, repeat, warmup, timer=lambda fn: fn()[0])
 
 
 def run_backend(backend: str, size: int, settings: dict, picks: dict, repeat: int) -> tuple[list, list]:
@@ -259,29 +251,10 @@ def static_application():
     return StaticFilesHandler(get_wsgi_application())
 
 
-class BrowserServer(Server):
-    """bench.api's gunicorn server, serving the static files too (:func:`static_application`)."""
-
-    def __enter__(self):
-        env = self.env()
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                       check=True)
-        self.errors = open(Path(self.folder) / "gunicorn.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.pages:static_application()", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", str(GUNICORN_TIMEOUT), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.log_tail()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.base}/static/{STATIC_PROBE}", timeout=5).status_code == 200:
-                    return self
-            time.sleep(0.3)
-        self.__exit__()
-        raise SystemExit(f"gunicorn did not answer within 90 s: {self.log_tail()}")
+def browser_server(settings: dict) -> Server:
+    """bench.common's gunicorn server, serving the static files too (:func:`static_application`);
+    up once it serves one of them."""
+    return Server(settings, app="bench.pages:static_application()", ready_path=f"/static/{STATIC_PROBE}")
 
 
 def _ns(ms_values) -> list[int]:
@@ -525,7 +498,7 @@ def run_browser(backend: str, size: int, settings: dict, picks: dict, repeat: in
         log(f"  SKIP browser: {CHROMIUM} not found")
         return [], []
     results, details = [], []
-    with BrowserServer(settings) as server, sync_playwright() as playwright:
+    with browser_server(settings) as server, sync_playwright() as playwright:
         log(f"  browser server {server.base} ({SERVER_WORKERS} gunicorn workers, static files served)")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -572,49 +545,32 @@ def run_browser(backend: str, size: int, settings: dict, picks: dict, repeat: in
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100000", help="generated alerts per store, comma-separated")
-    parser.add_argument("--backends", default="embedded", help="embedded, hbase (comma-separated)")
     parser.add_argument("--repeat", type=int, default=60, help="samples per object (the longest: ½×)")
     parser.add_argument("--parts", default="http,browser",
                         help="http (first byte, callback), browser (headless Chromium); comma-separated")
     parser.add_argument("--browser-repeat", type=int, default=12,
                         help="samples of each browser interaction (page loads: ⅓×, option toggles: ½×)")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the embedded stores")
     parser.add_argument("--output", default="pages", help="bench/results/<name>.json and .md")
-    args = parser.parse_args(argv)
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    if set(backends) - {"embedded", "hbase"}:
-        parser.error("backends: embedded, hbase")
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args, sizes, backends = parse_store_arguments(parser, argv)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     if not parts or parts - {"http", "browser"}:
         parser.error("parts: http, browser")
     _django()
 
-    load_before = os.getloadavg()
-    results, details, skipped = [], [], []
-    for size in sizes:
-        for backend in backends:
-            log(f"{size:,} alerts, {backend}:")
-            with open_store(size, backend, args.rebuild) as opened:
-                if opened is None:
-                    skipped.append(f"SKIP {backend}: not reachable")
-                    continue
-                settings, info = opened
-                res, det = [], []
-                if "http" in parts:
-                    res, det = run_backend(backend, size, settings, info["picks"], args.repeat)
-                if "browser" in parts:
-                    picks = {**info["picks"], "detections": most_detections(size)}
-                    more, browser_details = run_browser(backend, size, settings, picks, args.browser_repeat)
-                    res += more
-                    det += browser_details
-            for r in res:
-                if len(sizes) > 1 and not r.operation.startswith("  "):
-                    r.operation = f"[{size:,}] {r.operation}"
-            results += res
-            details += det
-    load_after = os.getloadavg()
+
+    def run(backend: str, size: int, settings: dict, info: dict) -> tuple[list, list]:
+        res, det = [], []
+        if "http" in parts:
+            res, det = run_backend(backend, size, settings, info["picks"], args.repeat)
+        if "browser" in parts:
+            picks = {**info["picks"], "detections": most_detections(size)}
+            more, browser_details = run_browser(backend, size, settings, picks, args.browser_repeat)
+            res += more
+            det += browser_details
+        return res, det
+
+    runs = run_stores(sizes, backends, args.rebuild, run)
+    results, details = runs.results, runs.details
     if not results:
         return 0
     print()
@@ -639,13 +595,12 @@ def main(argv=None) -> int:
         *BROWSER_NOTES * ("browser" in parts),
         *[f"{d['object']} in the browser: traces (type, name, points) {d['traces']}" for d in details
           if "traces" in d],
-        (f"load average (1, 5, 15 min): {tuple(round(x, 2) for x in load_before)} before, "
-        f"{tuple(round(x, 2) for x in load_after)} after."),
-        *skipped,
+        runs.load_note(),
+        *[f"SKIP {backend}: not reachable" for backend in runs.skipped],
     ]
     json_path, md_path = write_results(args.output, results, command=command.strip(),
-                                       meta={"details": details, "loadavg_before": load_before,
-                                             "loadavg_after": load_after}, notes=notes)
+                                       meta={"details": details, "loadavg_before": runs.loadavg_before,
+                                             "loadavg_after": runs.loadavg_after}, notes=notes)
     print(f"\nwrote {json_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)}")
     return 0
 
