@@ -1,9 +1,12 @@
-"""User data of the search app: annotations of objects (the ``metadata`` route).
+"""Django-database data of the search app: annotations of objects (the ``metadata`` route) and
+the names of numbered asteroids (name -> number look-ups of the ``sso`` searches).
 
 Alert data lives in the store; what users write lives in the Django database. The accounts pages
 reuse :class:`ObjectAnnotation` to list a user's annotations.
 """
 from __future__ import annotations
+
+import unicodedata
 
 from django.conf import settings
 from django.db import models
@@ -87,3 +90,43 @@ def annotations_find(*, object_id: str | None = None, internal_name: str | None 
         }
         for a in found[:10_000]
     ]
+
+
+# -- asteroid names ---------------------------------------------------------------------------
+# Letters NFKD does not split into a base letter and an accent.
+_UNACCENTED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+
+
+def asteroid_name_key(name: str) -> str:
+    """The form asteroid names are looked up by: case, spaces and accents ignored.
+
+    ``"Benoît Carry"`` and ``"benoitcarry"`` both give ``"benoitcarry"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(name))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(bare.casefold().translate(_UNACCENTED).split())
+
+
+class AsteroidName(models.Model):
+    """The IAU name of a numbered minor planet, from the Minor Planet Center's list of numbered
+    minor planets (``NumberedMPs.txt``, loaded by ``manage.py load_sso_names``).
+
+    ZTF alerts carry only the number (``i:ssnamenr``): this table turns a name typed in the search
+    bar or given to the ``sso`` and ``resolver`` routes into that number, offline. Unnamed minor
+    planets are not held.
+    """
+
+    number = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=64)
+    # Several names may share a key (they differ by accents only): a look-up returns them all.
+    key = models.CharField(max_length=64, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ("number",)
+
+    def __str__(self) -> str:
+        return f"({self.number}) {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = asteroid_name_key(self.name)
+        super().save(*args, **kwargs)
