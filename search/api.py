@@ -29,6 +29,7 @@ from api.tabular import TableResult
 from api.views import FinkView, request_params
 
 from . import serializers as params
+from . import sso_names
 from .models import annotation_save, annotations_find
 
 SCANNED_HEADER = "X-Rows-Scanned"
@@ -151,18 +152,20 @@ class Classes(SearchView):
 
 
 class Sso(SearchView):
-    """Every alert of Solar System objects (numbers or designations as ZTF writes them), with
-    ``sso_name`` and ``sso_number``. Names are not resolved offline (no SsODNet call)."""
+    """Every alert of Solar System objects (numbers or designations as ZTF writes them, or names
+    of numbered asteroids), with ``sso_name`` and ``sso_number``. Names are resolved offline, from
+    the MPC's list an operator loads (``manage.py load_sso_names``; no SsODNet call): a name not
+    in it matches nothing."""
 
     input_serializer = params.SsoParams
 
     def perform(self, p: dict[str, Any]) -> TableResult:
-        return self.table(
-            selectors.alerts_of_asteroids(
-                names=p["names"], columns=p.get("columns"),
-                cutout_kind=p["cutout_kind"] if p["withcutouts"] else None,
-            )
+        found = selectors.alerts_of_asteroids(
+            names=sso_names.sso_search_names(p["names"]), columns=p.get("columns"),
+            cutout_kind=p["cutout_kind"] if p["withcutouts"] else None,
         )
+        sso_names.with_asteroid_names(found.rows)
+        return self.table(found)
 
 
 class SsoCand(SearchView):
@@ -238,9 +241,10 @@ class Anomaly(SearchView):
 
 class Resolver(SearchView):
     """Name <-> ZTF object look-ups, **offline**: from the alerts the portal holds, without calling
-    SsODNet, TNS or SIMBAD. ``ssodnet`` matches asteroid numbers and designations; ``tns`` and
-    ``simbad`` match the type the alerts' cross-matches gave (``SN Ia``, ``QSO``), not catalogue
-    names. The response header ``X-Resolver-Source`` says so."""
+    SsODNet, TNS or SIMBAD. ``ssodnet`` matches asteroid numbers and designations, and names of
+    numbered asteroids from the MPC's list an operator loads (``manage.py load_sso_names``);
+    ``tns`` and ``simbad`` match the type the alerts' cross-matches gave (``SN Ia``, ``QSO``), not
+    catalogue names. The response header ``X-Resolver-Source`` says so."""
 
     input_serializer = params.ResolverParams
     response_headers: ClassVar[list[OpenApiParameter]] = [
@@ -249,13 +253,18 @@ class Resolver(SearchView):
     ]
 
     def perform(self, p: dict[str, Any]) -> TableResult:
+        if p["resolver"] == "ssodnet":
+            return self.table(sso_names.ssodnet_resolve(name=p["name"], reverse=p["reverse"], nmax=p["nmax"]))
         return self.table(
             selectors.resolve_name(resolver=p["resolver"], name=p["name"], reverse=p["reverse"], nmax=p["nmax"])
         )
 
     def respond(self, data: dict[str, Any]):
         response = super().respond(data)
-        response[RESOLVER_HEADER] = "offline: alerts held by this portal (no outside service called)"
+        source = "alerts held by this portal"
+        if data.get("resolver") == "ssodnet":
+            source += " and the MPC's asteroid names loaded here"
+        response[RESOLVER_HEADER] = f"offline: {source} (no outside service called)"
         return response
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -182,7 +183,7 @@ Query = ObjectQuery | ConeQuery | ClassQuery | SsoQuery | TrackletQuery | DateQu
 
 
 # -- entry point ---------------------------------------------------------------------------------
-def parse_search(text: str) -> Query:
+def parse_search(text: str, *, is_asteroid_name: Callable[[str], bool] | None = None) -> Query:
     """The query a search-bar string stands for.
 
     Parameters
@@ -191,6 +192,9 @@ def parse_search(text: str) -> Query:
         What was typed: free text (an id, coordinates, a number, a date, a class name) and/or
         ``key=value`` pairs (``class``, ``last``, ``after``, ``before``, ``r``, ``sso``,
         ``tracklet``, ``ra``, ``dec``, ``date``, ``id``); a value runs to the next key.
+    is_asteroid_name : callable, optional
+        Tells whether free text that is nothing else is an asteroid name (``Benoitcarry``), which
+        is then searched as ``sso=``: the grammar reads only the string, the caller knows the names.
 
     Returns
     -------
@@ -226,7 +230,7 @@ def parse_search(text: str) -> Query:
         return _cone_query(f"{pairs['ra']} {pairs['dec']}", pairs)
     if not free:
         raise SearchSyntaxError(f"Nothing to search for in {text!r}.", _example_hints())
-    return _free_query(free, pairs)
+    return _free_query(free, pairs, is_asteroid_name)
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -266,7 +270,7 @@ def _only(pairs: dict[str, str], allowed: set[str], what: str) -> None:
         )
 
 
-def _free_query(free: str, pairs: dict[str, str]) -> Query:
+def _free_query(free: str, pairs: dict[str, str], is_asteroid_name: Callable[[str], bool] | None = None) -> Query:
     numbers = _coordinate_tokens(free)
     if numbers is not None:
         return _cone_query(free, pairs)
@@ -292,6 +296,8 @@ def _free_query(free: str, pairs: dict[str, str]) -> Query:
     if known:
         return ClassQuery(known)
     if _DESIGNATION.match(free):
+        return SsoQuery(free)
+    if is_asteroid_name is not None and is_asteroid_name(free):
         return SsoQuery(free)
     hints = [f"class={name}" for name in _close_classes(free)]
     hints += [f"sso={free}"] if free.replace(" ", "").isalnum() else []
@@ -326,6 +332,11 @@ def _tracklet_query(text: str) -> TrackletQuery:
             ["TRCK_20240115", "tracklet=TRCK_20240115_04"],
         )
     return TrackletQuery("TRCK" + text[4:])
+
+
+def is_designation(text: str) -> bool:
+    """True for an asteroid or comet designation as ZTF writes them (``2005 XM12``, ``10P``)."""
+    return bool(_DESIGNATION.match(" ".join(str(text).split())))
 
 
 def _sso_query(text: str) -> SsoQuery:
@@ -541,6 +552,7 @@ __all__ = [
     "SsoQuery",
     "TrackletQuery",
     "close_class_names",
+    "is_designation",
     "known_class_names",
     "parse_coordinates",
     "parse_date_bound",

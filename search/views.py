@@ -23,7 +23,7 @@ from alerts.selectors import search as search_selectors
 from alerts.selectors.objects import object_summary
 from store import StoreError, get_store
 
-from . import grammar
+from . import grammar, sso_names
 from .selectors import alerts_between, objects_with_prefix, store_summary
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def search(request):
     if not text:
         return redirect("search:home")
     try:
-        query = grammar.parse_search(text)
+        query = grammar.parse_search(text, is_asteroid_name=sso_names.is_asteroid_name)
     except grammar.SearchSyntaxError as exc:
         return _nothing(request, text, exc.message, exc.hints, status=400)
     try:
@@ -186,9 +186,10 @@ def _run(query: grammar.Query) -> Results | str:
             params,
         )
     if isinstance(query, grammar.SsoQuery):
-        found = search_selectors.alerts_of_asteroids(names=[query.name])
+        # A name (Benoitcarry) is searched as its number (8467): ZTF alerts carry only the number.
+        found = search_selectors.alerts_of_asteroids(names=sso_names.sso_search_names([query.name]))
         return Results(
-            f"Alerts of Solar System object {query.name}",
+            f"Alerts of Solar System object {sso_names.sso_label(query.name)}",
             [*_ALERT_COLUMNS, Column("ssnamenr", "MPC name")],
             alert_rows(found.rows),
             found.truncated,
@@ -413,15 +414,7 @@ def _why_empty(query: grammar.Query) -> tuple[str, list[str]]:
             hints + _example_hints(),
         )
     if isinstance(query, grammar.SsoQuery):
-        note = (
-            ""
-            if query.name.isdigit()
-            else (
-                " Asteroid names are resolved to numbers by the SsODNet service, which this portal does not call: "
-                "try the number or the designation."
-            )
-        )
-        return f"No alert of Solar System object {query.name}.{note}", ["9016", "sso=8467", "sso=2005 XM12"]
+        return _why_no_sso(query.name), ["9016", "sso=8467", "sso=2005 XM12"]
     if isinstance(query, grammar.TrackletQuery):
         return f"No tracklet starts with {query.prefix}.", [query.prefix[:13]] if len(
             query.prefix
@@ -429,6 +422,23 @@ def _why_empty(query: grammar.Query) -> tuple[str, list[str]]:
     if isinstance(query, grammar.DateQuery):
         return f"No alert on {query.day.isoformat()}.", _example_hints()
     return "Nothing found.", _example_hints()
+
+
+def _why_no_sso(name: str) -> str:
+    """Why a Solar System search found nothing: no alert of a known object, or a name not known."""
+    label = sso_names.sso_label(name)
+    if label != name or name.isdigit() or grammar.is_designation(name):
+        return f"No alert of Solar System object {label} is held here."
+    if sso_names.asteroid_names_loaded():
+        known = "is not the name of a numbered asteroid in the Minor Planet Center's list loaded here"
+    else:
+        known = "is not a known asteroid name: no asteroid names are loaded on this portal"
+    return (
+        f"No alert of Solar System object {name}: {name} {known}. Asteroid numbers (8467) and "
+        "designations (2005 XM12) work. Fink resolves names with the SsODNet service, which this "
+        "portal does not call; it resolves them offline from the MPC's list of numbered minor "
+        f"planets, which an operator loads with {sso_names.LOAD_COMMAND}."
+    )
 
 
 def _example_hints() -> list[str]:
