@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from store import StoreError
 
 from .forms import (
     DOWNLOAD_FORMATS,
+    ApiParamsForm,
     CatalogForm,
     SkyMapForm,
     StatisticsForm,
@@ -65,6 +67,49 @@ def _download(found: selectors.SearchRows, fmt: str, name: str) -> HttpResponse:
 def _wanted_download(request: HttpRequest) -> str | None:
     fmt = request.POST.get("output-format", "")
     return fmt if fmt in DOWNLOAD_FORMATS else None
+
+
+def _upload_page(
+    request: HttpRequest,
+    *,
+    tool: str,
+    route: str,
+    form_class: type[ApiParamsForm],
+    search: Callable[[ApiParamsForm], tuple[selectors.SearchRows, Any]],
+    results: Callable[[ApiParamsForm, selectors.SearchRows, Any], dict[str, Any]],
+    problem_label: str | None = None,
+) -> HttpResponse:
+    """A page that uploads a file to a search (``gw``, ``xmatch``), rendered by ``search/<tool>.html``.
+
+    GET shows the empty form. A POST is read by ``form_class`` (bad input: the form again with
+    its problems, status 400), then ``search(form)`` returns the rows found and anything else
+    ``results`` needs (a value it cannot search: 400, each problem named by the error's parameter
+    or by ``problem_label``; the store down: 503). The rows are then downloaded in the format the
+    POST asks for, as a file named after the API ``route``, or shown with the context
+    ``results(form, found, extra)`` returns.
+    """
+    template = f"search/{tool}.html"
+    context: dict[str, Any] = {"tool": tool, "route": route, "formats": DOWNLOAD_FORMATS}
+    if request.method != "POST":
+        return render(request, template, {**context, "form": form_class()})
+    form = form_class(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        context["problems"] = form.problems()
+        return render(request, template, context, status=400)
+    try:
+        found, extra = search(form)
+    except selectors.SearchError as exc:
+        context["problems"] = [f"{problem_label or exc.param}: {exc}"]
+        return render(request, template, context, status=400)
+    except StoreError as exc:
+        context["problems"] = [_store_trouble(exc)]
+        return render(request, template, context, status=503)
+    fmt = _wanted_download(request)
+    if fmt:
+        return _download(found, fmt, route)
+    context.update(searched=True, **results(form, found, extra))
+    return render(request, template, context)
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -205,33 +250,26 @@ def gw_page(request: HttpRequest) -> HttpResponse:
     The rows are those of the API's ``skymap`` route for the same parameters: the same
     serializer reads the map, the same selectors (credible region, then alerts in it) answer.
     """
-    if request.method != "POST":
-        return render(request, "search/gw.html", {"form": SkyMapForm(), "formats": DOWNLOAD_FORMATS})
-    form = SkyMapForm(request.POST, request.FILES)
-    context: dict[str, Any] = {"form": form, "formats": DOWNLOAD_FORMATS}
-    if not form.is_valid():
-        context["problems"] = form.problems()
-        return render(request, "search/gw.html", context, status=400)
+    return _upload_page(request, tool="gw", route="skymap", form_class=SkyMapForm, search=_gw_search,
+                        results=_gw_results, problem_label="Sky map")
+
+
+def _gw_search(form: SkyMapForm) -> tuple[selectors.SearchRows, selectors.SkyRegion]:
     p = form.params
     sky_map = p["bayestar"]
-    try:
-        region = selectors.credible_region(
-            uniq=sky_map.uniq, probability_density=sky_map.probability_density,
-            credible_level=p["credible_level"],
-        )
-        found = selectors.alerts_in_sky_region(
-            region=region, event_jd=sky_map.event_jd, days_before=p["n_day_before"], days_after=p["n_day_after"],
-        )
-    except selectors.SearchError as exc:
-        context["problems"] = [f"Sky map: {exc}"]
-        return render(request, "search/gw.html", context, status=400)
-    except StoreError as exc:
-        context["problems"] = [_store_trouble(exc)]
-        return render(request, "search/gw.html", context, status=503)
-    fmt = _wanted_download(request)
-    if fmt:
-        return _download(found, fmt, "skymap")
+    region = selectors.credible_region(
+        uniq=sky_map.uniq, probability_density=sky_map.probability_density,
+        credible_level=p["credible_level"],
+    )
+    found = selectors.alerts_in_sky_region(
+        region=region, event_jd=sky_map.event_jd, days_before=p["n_day_before"], days_after=p["n_day_after"],
+    )
+    return found, region
 
+
+def _gw_results(form: SkyMapForm, found: selectors.SearchRows, region: selectors.SkyRegion) -> dict[str, Any]:
+    p = form.params
+    sky_map = p["bayestar"]
     event_iso, start_iso, stop_iso = jd_to_iso(
         [sky_map.event_jd, sky_map.event_jd - p["n_day_before"], sky_map.event_jd + p["n_day_after"]]
     )
@@ -242,31 +280,27 @@ def gw_page(request: HttpRequest) -> HttpResponse:
         start = raw.get("i:jdstarthist")
         row["delay"] = None if start is None else start - sky_map.event_jd
     region_ra, region_dec, pixel_size = _region_points(region)
-    context.update(
-        {
-            "searched": True,
-            "event": event_iso[:19],
-            "window": (start_iso[:19], stop_iso[:19]),
-            "level": p["credible_level"],
-            "area": region.area_deg2,
-            "count": len(rows),
-            "rows": rows[:SHOWN_ROWS],
-            "shown": min(len(rows), SHOWN_ROWS),
-            "truncated": found.truncated,
-            "limit": found.limit,
-            "scanned": found.scanned,
-            "sky": {
-                "region": {"ra": region_ra, "dec": region_dec, "size": pixel_size},
-                "alerts": {
-                    "ra": [r["ra"] for r in rows],
-                    "dec": [r["dec"] for r in rows],
-                    "id": [r["objectId"] for r in rows],
-                },
-                "title": f"{p['credible_level']:g} credible region",
+    return {
+        "event": event_iso[:19],
+        "window": (start_iso[:19], stop_iso[:19]),
+        "level": p["credible_level"],
+        "area": region.area_deg2,
+        "count": len(rows),
+        "rows": rows[:SHOWN_ROWS],
+        "shown": min(len(rows), SHOWN_ROWS),
+        "truncated": found.truncated,
+        "limit": found.limit,
+        "scanned": found.scanned,
+        "sky": {
+            "region": {"ra": region_ra, "dec": region_dec, "size": pixel_size},
+            "alerts": {
+                "ra": [r["ra"] for r in rows],
+                "dec": [r["dec"] for r in rows],
+                "id": [r["objectId"] for r in rows],
             },
-        }
-    )
-    return render(request, "search/gw.html", context)
+            "title": f"{p['credible_level']:g} credible region",
+        },
+    }
 
 
 # -- cross-match -------------------------------------------------------------------------------
@@ -284,30 +318,23 @@ def xmatch_page(request: HttpRequest) -> HttpResponse:
     The rows are those of the API's ``xmatch`` route: the same serializer reads the catalogue,
     the same selector matches it.
     """
-    if request.method != "POST":
-        return render(request, "search/xmatch.html", {"form": CatalogForm(), "formats": DOWNLOAD_FORMATS})
-    form = CatalogForm(request.POST, request.FILES)
-    context: dict[str, Any] = {"form": form, "formats": DOWNLOAD_FORMATS}
-    if not form.is_valid():
-        context["problems"] = form.problems()
-        return render(request, "search/xmatch.html", context, status=400)
+    return _upload_page(request, tool="xmatch", route="xmatch", form_class=CatalogForm, search=_xmatch_search,
+                        results=_xmatch_results)
+
+
+def _xmatch_search(form: CatalogForm) -> tuple[selectors.SearchRows, None]:
     p = form.params
     catalog = p["catalog"]
-    try:
-        found = selectors.alerts_matching_catalog(
-            rows=catalog.rows, ra=catalog.ra, dec=catalog.dec, jd=catalog.jd,
-            radius_arcsec=p["radius"], window_days=p.get("window"),
-        )
-    except selectors.SearchError as exc:
-        context["problems"] = [f"{exc.param}: {exc}"]
-        return render(request, "search/xmatch.html", context, status=400)
-    except StoreError as exc:
-        context["problems"] = [_store_trouble(exc)]
-        return render(request, "search/xmatch.html", context, status=503)
-    fmt = _wanted_download(request)
-    if fmt:
-        return _download(found, fmt, "xmatch")
+    found = selectors.alerts_matching_catalog(
+        rows=catalog.rows, ra=catalog.ra, dec=catalog.dec, jd=catalog.jd,
+        radius_arcsec=p["radius"], window_days=p.get("window"),
+    )
+    return found, None
 
+
+def _xmatch_results(form: CatalogForm, found: selectors.SearchRows, _: None) -> dict[str, Any]:
+    p = form.params
+    catalog = p["catalog"]
     header = form.header
     shaped = alert_rows(found.rows)
     rows = []
@@ -319,22 +346,17 @@ def xmatch_page(request: HttpRequest) -> HttpResponse:
                 "separation": raw["v:separation_degree"] * 3600.0,
             }
         )
-    context.update(
-        {
-            "searched": True,
-            "header": header,
-            "catalog_rows": len(catalog.rows),
-            "count": len(rows),
-            "rows": rows[:SHOWN_ROWS],
-            "shown": min(len(rows), SHOWN_ROWS),
-            "matched_rows": len({tuple(r["source"]) for r in rows}),
-            "objects": len({r["objectId"] for r in rows}),
-            "radius": p["radius"],
-            "window": p.get("window"),
-            "truncated": found.truncated,
-            "limit": found.limit,
-            "unplaced": int(np.count_nonzero(~(np.isfinite(catalog.ra) & np.isfinite(catalog.dec)))),
-        }
-    )
-    return render(request, "search/xmatch.html", context)
-
+    return {
+        "header": header,
+        "catalog_rows": len(catalog.rows),
+        "count": len(rows),
+        "rows": rows[:SHOWN_ROWS],
+        "shown": min(len(rows), SHOWN_ROWS),
+        "matched_rows": len({tuple(r["source"]) for r in rows}),
+        "objects": len({r["objectId"] for r in rows}),
+        "radius": p["radius"],
+        "window": p.get("window"),
+        "truncated": found.truncated,
+        "limit": found.limit,
+        "unplaced": int(np.count_nonzero(~(np.isfinite(catalog.ra) & np.isfinite(catalog.dec)))),
+    }
