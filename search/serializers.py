@@ -130,7 +130,10 @@ class LatestsParams(FinkParamsSerializer):
 
 class SsoParams(FinkParamsSerializer):
     n_or_d = serializers.CharField(
-        help_text="Asteroid number or designation (8467, 2005 XM12), comet (10P), or a comma list."
+        help_text=(
+            "Asteroid number, name or designation (8467, Benoitcarry, 2005 XM12), comet (10P), or a "
+            "comma list; names need the MPC list loaded (manage.py load_sso_names)."
+        )
     )
     withEphem = FinkBooleanField(default=False, help_text="Ephemerides from Miriade: not offered offline.")
     withResiduals = FinkBooleanField(default=False, help_text="Phase-curve residuals: not offered offline.")
@@ -147,7 +150,7 @@ class SsoParams(FinkParamsSerializer):
                 )
         names = [part.strip() for part in attrs["n_or_d"].split(",") if part.strip()]
         if not names:
-            raise serializers.ValidationError({"n_or_d": "give an asteroid number or designation"})
+            raise serializers.ValidationError({"n_or_d": "give an asteroid number, name or designation"})
         attrs["names"] = names
         return attrs
 
