@@ -28,3 +28,29 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def ingest_folders(data_dir):
+    """``ingest_folders(path, folders)``: a new embedded store at ``path`` holding the alert files
+    of ``folders`` (relative to :func:`data_dir`), ingested as ``manage.py ingest`` does; returns
+    its store settings. The store is closed after: LMDB allows one open environment per path and
+    process, and the caller (or the server it starts) opens it again."""
+    from alerts.ingest import expand_paths, ingest_paths
+    from alerts.tables import ALL_TABLES
+    from store import Store
+
+    def ingest(path, folders) -> dict:
+        settings = {"BACKEND": "embedded", "PATH": str(path)}
+        store = Store.from_settings(settings)
+        try:
+            store.create(*ALL_TABLES)
+            files, missing = expand_paths([str(data_dir / folder) for folder in folders])
+            assert not missing, f"data folders missing: {missing}"
+            report = ingest_paths(files, store=store)
+            assert report.errors == [], report.errors
+        finally:
+            store.close()
+        return settings
+
+    return ingest

@@ -13,6 +13,7 @@ The worker is another process, so everything it reads must be shared through fil
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -60,34 +62,26 @@ def require_redis() -> None:
 
 # -- the alert store --------------------------------------------------------------------------------
 @pytest.fixture(scope="package")
-def fit_store(data_dir, tmp_path_factory):
+def fit_store(ingest_folders, tmp_path_factory):
     """An embedded store holding the ingested folders; the default store of this process too."""
     from django.conf import settings
 
-    from alerts.ingest import expand_paths, ingest_paths
-    from alerts.tables import ALL_TABLES
-    from store import Store, configure
+    from store import configure
 
-    path = tmp_path_factory.mktemp("fits-store") / "store"
-    store = Store.from_settings({"BACKEND": "embedded", "PATH": str(path)})
-    store.create(*ALL_TABLES)
-    files, missing = expand_paths([str(data_dir / folder) for folder in DATA_FOLDERS])
-    assert not missing, f"data folders missing: {missing}"
-    report = ingest_paths(files, store=store)
-    assert all(f.error is None for f in report.files), [f for f in report.files if f.error]
-    store.close()
-    configure({"BACKEND": "embedded", "PATH": str(path)})
-    yield path
+    store_settings = ingest_folders(tmp_path_factory.mktemp("fits-store") / "store", DATA_FOLDERS)
+    configure(store_settings)
+    yield Path(store_settings["PATH"])
     configure(settings.STORE)
 
 
 # -- the database ------------------------------------------------------------------------------------
-@pytest.fixture(scope="package")
-def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The test database, on a file the worker can open (SQLite), for this package's tests.
+def file_database(django_db_blocker, folder: Path) -> Iterator[dict]:
+    """Swap the test database for a migrated SQLite file in ``folder`` that a worker process can
+    open; yield its settings, and put the in-memory one back after. Not SQLite: the test database
+    as it is.
 
-    Overrides pytest-django's fixture of the same name for ``tests/fits`` only: the session's
-    in-memory database is kept open aside and restored after, so other packages are untouched.
+    The file is also what new threads connect to (``connections.settings``): a live server's
+    request threads then open their own connections rather than share the test's.
     """
     from django.core.management import call_command
     from django.db import connections
@@ -96,11 +90,13 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     if old.vendor != "sqlite":
         yield old.settings_dict
         return
-    path = tmp_path_factory.mktemp("fits-db") / "portal.sqlite3"
     # The worker and the tests write the same file: wait for the other's lock rather than fail.
-    settings_dict = {**old.settings_dict, "NAME": str(path), "OPTIONS": {**old.settings_dict.get("OPTIONS", {}), "timeout": 30}}
+    options = {**old.settings_dict.get("OPTIONS", {}), "timeout": 30}
+    settings_dict = {**old.settings_dict, "NAME": str(folder / "portal.sqlite3"), "OPTIONS": options}
     swapped = old.__class__(settings_dict, alias="default")
     connections["default"] = swapped
+    old_settings = connections.settings["default"]
+    connections.settings["default"] = settings_dict
     try:
         with django_db_blocker.unblock():
             call_command("migrate", verbosity=0, interactive=False)
@@ -108,6 +104,17 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     finally:
         swapped.close()
         connections["default"] = old
+        connections.settings["default"] = old_settings
+
+
+@pytest.fixture(scope="package")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The test database, on a file the worker can open (SQLite), for this package's tests.
+
+    Overrides pytest-django's fixture of the same name for ``tests/fits`` only: the session's
+    in-memory database is kept open aside and restored after, so other packages are untouched.
+    """
+    yield from file_database(django_db_blocker, tmp_path_factory.mktemp("fits-db"))
 
 
 def database_url(settings_dict: dict) -> str:
@@ -207,42 +214,66 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-@pytest.fixture(scope="package")
-def fit_worker(fit_store, django_db_setup, tmp_path_factory):
-    """A real Celery worker on Redis, sharing the test store and database; ``.kill()`` /
-    ``.start()`` to lose and replace it."""
+@contextlib.contextmanager
+def running_worker(
+    *, store_path: Path, database: dict, var_dir: Path, name: str, env: dict | None = None,
+    transport_options: dict | None = None,
+) -> Iterator[WorkerProcess]:
+    """A real Celery worker on Redis, reading the embedded store at ``store_path`` and the
+    ``database`` (Django settings of it), with this process's Celery app sending to it; stopped,
+    and the app put back, on exit.
+
+    Its queue belongs to this run only (``<name>-<random>``): other runs (other checkouts, an
+    interrupted run) may share Redis. ``env`` adds to or overrides the worker's environment and
+    ``transport_options`` are the producer's broker options.
+    """
     require_redis()
     import redis
     from django.conf import settings
 
-    # A queue of this run only: other runs (other checkouts, an interrupted run) may share Redis.
-    queue = f"fits-test-{uuid.uuid4().hex[:8]}"
-    var_dir = tmp_path_factory.mktemp("fits-var")
-    env = {
+    queue = f"{name}-{uuid.uuid4().hex[:8]}"
+    worker_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "PORTAL_VAR_DIR": str(var_dir),
         "STORE_BACKEND": "embedded",
-        "STORE_PATH": str(fit_store),
-        "DATABASE_URL": database_url(django_db_setup),
+        "STORE_PATH": str(store_path),
+        "DATABASE_URL": database_url(database),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_QUEUE": queue,
         "CELERY_RESULT_BACKEND": f"file://{var_dir / 'results'}",
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "FITS_SOFT_TIME_LIMIT": str(SOFT_TIME_LIMIT),
         "FITS_TIME_LIMIT": str(HARD_TIME_LIMIT),
-        "FITS_MAX_ATTEMPTS": "2",
-        "LOG_LEVEL": "INFO",
+        **(env or {}),
     }
     previous = (
         settings.CELERY_BROKER_URL,
         dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
         settings.CELERY_TASK_DEFAULT_QUEUE,
     )
-    _use_broker(REDIS_URL, {"visibility_timeout": VISIBILITY_TIMEOUT}, queue)
-    worker = WorkerProcess(env=env, log_dir=var_dir)
-    worker.start()
-    yield worker
-    worker.stop()
-    _use_broker(*previous)
-    redis.Redis.from_url(REDIS_URL).delete(queue)
+    _use_broker(REDIS_URL, transport_options or {}, queue)
+    worker = WorkerProcess(env=worker_env, log_dir=var_dir)
+    try:
+        worker.start()
+        yield worker
+    finally:
+        worker.stop()
+        _use_broker(*previous)
+        redis.Redis.from_url(REDIS_URL).delete(queue)
+
+
+@pytest.fixture(scope="package")
+def fit_worker(fit_store, django_db_setup, tmp_path_factory):
+    """A real Celery worker on Redis, sharing the test store and database; ``.kill()`` /
+    ``.start()`` to lose and replace it."""
+    with running_worker(
+        store_path=fit_store, database=django_db_setup, var_dir=tmp_path_factory.mktemp("fits-var"),
+        name="fits-test",
+        env={
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "FITS_MAX_ATTEMPTS": "2",
+            "LOG_LEVEL": "INFO",
+        },
+        transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    ) as worker:
+        yield worker

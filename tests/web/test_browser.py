@@ -1,73 +1,19 @@
 """The pages in headless Chromium (Playwright driving the system's /usr/bin/chromium).
 
-Each test saves a screenshot under ``test-artifacts/screenshots/`` (git-ignored; CI prints the
-folder). Without Chromium the tests are skipped with a message, except under CI where it fails.
+The browser, its tab on the live server and the screenshots (``test-artifacts/screenshots/``)
+are those of ``conftest.py``. Without Chromium the tests are skipped with a message, except
+under CI where it fails.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from .conftest import OBJECT_ID
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from .conftest import OBJECT_ID, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _unavailable(message: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
-    # Playwright's sync API runs an event loop in this thread: let Django's checks allow the
-    # test's own (DB-free) calls around it.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server, portal_store):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.errors = errors
-    yield tab
-    context.close()
-
-
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def cutout_widths(page) -> list[int]:

@@ -1,7 +1,7 @@
 """The statistics, gravitational-wave and cross-match pages in headless Chromium.
 
-Chromium, the live server and the screenshots are those of ``test_browser.py`` (its fixtures are
-imported, not copied); the expected answers come from the alert files (``test_tool_pages.py``).
+Chromium, the live server and the screenshots are those of ``conftest.py``; the expected answers
+come from the alert files (``test_tool_pages.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections import Counter
 
 import pytest
 
-from . import test_browser, test_tool_pages
+from . import test_tool_pages
+from .conftest import shoot
 from .test_tool_pages import (
     ASTEROIDS_OF_20220804,
     asteroid_sky_map,
@@ -20,11 +21,8 @@ from .test_tool_pages import (
     night_of,
 )
 
-# Fixtures of those modules, used here too (pytest finds fixtures among a module's attributes).
-browser = test_browser.browser
-page = test_browser.page
+# A fixture of that module, used here too (pytest finds fixtures among a module's attributes).
 file_alerts = test_tool_pages.file_alerts
-shoot = test_browser.shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

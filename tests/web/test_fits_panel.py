@@ -10,20 +10,13 @@ pytest-django's session ``live_server`` keeps the in-memory one.
 
 from __future__ import annotations
 
-import os
-import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.fits.conftest import (
-    REDIS_URL,
-    WorkerProcess,
-    _use_broker,
-    database_url,
-    require_redis,
-)
+from tests.fits.conftest import file_database, running_worker
 
-from .test_browser import CHROMIUM_ARGS, shoot
+from .conftest import browser_tab, shoot
 
 #: A periodic variable star with a long light curve in g and r, and the folder holding it.
 VARIABLE_STAR = "ZTF18adbaezj"
@@ -34,100 +27,37 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 
 @pytest.fixture(scope="module")
-def varstar_store(data_dir, tmp_path_factory):
+def varstar_store(ingest_folders, tmp_path_factory):
     """An embedded store holding :data:`DATA_FOLDER`, the default store of this process."""
     from django.conf import settings
 
-    from alerts.ingest import expand_paths, ingest_paths
     from alerts.tables import ALL_TABLES
-    from store import Store, configure, get_store
+    from store import configure, get_store
 
-    path = tmp_path_factory.mktemp("fits-panel-store") / "store"
-    store = Store.from_settings({"BACKEND": "embedded", "PATH": str(path)})
-    try:
-        store.create(*ALL_TABLES)
-        files, missing = expand_paths([str(data_dir / DATA_FOLDER)])
-        assert not missing, missing
-        report = ingest_paths(files, store=store)
-        assert report.errors == []
-    finally:
-        store.close()  # LMDB: one open environment per path and process
-    configure({"BACKEND": "embedded", "PATH": str(path)})
+    store_settings = ingest_folders(tmp_path_factory.mktemp("fits-panel-store") / "store", [DATA_FOLDER])
+    configure(store_settings)
     # Open every table once here, before the server's threads do: the page's three cutout
     # requests opening the same LMDB table at once hung the live server in a first run.
     for table in ALL_TABLES:
         with get_store()[table].scan(limit=1) as rows:
             next(rows, None)
-    yield path
+    yield Path(store_settings["PATH"])
     configure(settings.STORE)
 
 
 @pytest.fixture(scope="module")
 def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     """The test database on a SQLite file the worker can open, for this module only (as in
-    ``tests/fits/conftest.py``); the session's in-memory database comes back after.
-
-    The file is also what new threads connect to (``connections.settings``): the live server's
-    request threads then open their own connections rather than share the test's.
-    """
-    from django.core.management import call_command
-    from django.db import connections
-
-    old = connections["default"]
-    if old.vendor != "sqlite":
-        yield old.settings_dict
-        return
-    path = tmp_path_factory.mktemp("fits-panel-db") / "portal.sqlite3"
-    options = {**old.settings_dict.get("OPTIONS", {}), "timeout": 30}
-    settings_dict = {**old.settings_dict, "NAME": str(path), "OPTIONS": options}
-    swapped = old.__class__(settings_dict, alias="default")
-    connections["default"] = swapped
-    old_settings = connections.settings["default"]
-    connections.settings["default"] = settings_dict
-    try:
-        with django_db_blocker.unblock():
-            call_command("migrate", verbosity=0, interactive=False)
-        yield settings_dict
-    finally:
-        swapped.close()
-        connections["default"] = old
-        connections.settings["default"] = old_settings
+    ``tests/fits/conftest.py``); the session's in-memory database comes back after."""
+    yield from file_database(django_db_blocker, tmp_path_factory.mktemp("fits-panel-db"))
 
 
 @pytest.fixture(scope="module")
 def fit_worker(varstar_store, django_db_setup, tmp_path_factory):
     """A ``celery -A portal worker`` on Redis, on this module's store and database."""
-    require_redis()
-    import redis
-    from django.conf import settings
-
-    queue = f"fits-panel-{uuid.uuid4().hex[:8]}"
-    var_dir = tmp_path_factory.mktemp("fits-panel-var")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PORTAL_VAR_DIR": str(var_dir),
-        "STORE_BACKEND": "embedded",
-        "STORE_PATH": str(varstar_store),
-        "DATABASE_URL": database_url(django_db_setup),
-        "CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_QUEUE": queue,
-        "CELERY_RESULT_BACKEND": f"file://{var_dir / 'results'}",
-        "FITS_SOFT_TIME_LIMIT": "120",
-        "FITS_TIME_LIMIT": "150",
-    }
-    previous = (
-        settings.CELERY_BROKER_URL,
-        dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
-        settings.CELERY_TASK_DEFAULT_QUEUE,
-    )
-    _use_broker(REDIS_URL, {}, queue)
-    worker = WorkerProcess(env=env, log_dir=var_dir)
-    worker.start()
-    yield worker
-    worker.stop()
-    _use_broker(*previous)
-    redis.Redis.from_url(REDIS_URL).delete(queue)
+    with running_worker(store_path=varstar_store, database=django_db_setup,
+                        var_dir=tmp_path_factory.mktemp("fits-panel-var"), name="fits-panel") as worker:
+        yield worker
 
 
 @pytest.fixture(scope="module")
@@ -150,32 +80,10 @@ def fits_server(django_db_setup, varstar_store):
     allowed.disable()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from .test_browser import CHROMIUM, _unavailable
-
-    if not os.path.exists(CHROMIUM):
-        _unavailable(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed: pip install playwright (no browser download needed)")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, fits_server, fit_worker):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=fits_server)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.errors = errors
-    yield tab
-    context.close()
+    with browser_tab(browser, fits_server) as tab:
+        yield tab
 
 
 def open_card(page):
