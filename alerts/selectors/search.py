@@ -17,14 +17,14 @@ import math
 import random as _random
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import numpy as np
 
-from store import BadKey, Store, TableMissing, get_store
+from store import BadKey, Row, Store, TableMissing, get_store
 
 from ..derived import (
     FINK_CLASSES,
@@ -265,6 +265,28 @@ def _scan_index(manager, prefix=None, *, start=None, stop=None, reverse=False, l
         return _NoRows()
 
 
+def _index_rows(manager, scans: Iterable[dict[str, Any]], result: SearchRows, cap: int) -> Iterator[Row]:
+    """The rows of several index scans in turn, stopping at ``cap`` rows read in all.
+
+    Each item of ``scans`` holds the keyword arguments of one :func:`_scan_index` (``prefix``, or
+    ``start``/``stop``, ``columns``); each scan is limited to what is left of ``cap``. The rows
+    read are counted in ``result.scanned``, and a result that reaches ``cap`` with rows left is
+    marked cut at ``cap``.
+    """
+    for kwargs in scans:
+        remaining = cap - result.scanned
+        if remaining <= 0:
+            result.cut(cap)
+            return
+        with _scan_index(manager, limit=remaining, **kwargs) as scan:
+            for row in scan:
+                result.scanned += 1
+                yield row
+        if scan.truncated:
+            result.cut(cap)
+            return
+
+
 def _jd_key(jd: float) -> str:
     """A Julian date as index keys hold it (7 decimals), clamped to the 7-digit JDs keys sort by
     (years -1975 to 22,666): a date outside would otherwise sort as text, not as a number."""
@@ -344,23 +366,10 @@ def _pixel_key(pixel: int) -> str:
     return f"{pixel:0{SKY_PIXEL_WIDTH}d}"
 
 
-def _scan_sky(store: Store, ranges: Iterable[tuple[int, int]], result: SearchRows, cap: int):
+def _scan_sky(store: Store, ranges: Iterable[tuple[int, int]], result: SearchRows, cap: int) -> Iterator[Row]:
     """Index rows of the sky ranges, in range order, stopping at ``cap`` rows read."""
-    manager = store[SkyIndex]
-    for lo, hi in ranges:
-        remaining = cap - result.scanned
-        if remaining <= 0:
-            result.cut(cap)
-            return
-        with _scan_index(
-            manager, start=_pixel_key(lo), stop=_pixel_key(hi), limit=remaining, columns=_INDEX_READ
-        ) as scan:
-            for row in scan:
-                result.scanned += 1
-                yield row
-        if scan.truncated:
-            result.cut(cap)
-            return
+    scans = ({"start": _pixel_key(lo), "stop": _pixel_key(hi), "columns": _INDEX_READ} for lo, hi in ranges)
+    return _index_rows(store[SkyIndex], scans, result, cap)
 
 
 def alerts_in_cone(
@@ -636,22 +645,9 @@ def alerts_of_asteroids(
     """
     store = store or get_store()
     result = SearchRows()
-    refs: list[dict] = []
-    for raw in dict.fromkeys(names):
-        ssnamenr = _ssnamenr_of(raw)
-        if not ssnamenr or "|" in ssnamenr:
-            continue
-        remaining = MAX_ROWS - len(refs)
-        if remaining <= 0:
-            result.cut(MAX_ROWS)
-            break
-        with _scan_index(store[AsteroidIndex], prefix=(ssnamenr,), limit=remaining) as scan:
-            for row in scan:
-                result.scanned += 1
-                refs.append(row)
-        if scan.truncated:
-            result.cut(MAX_ROWS)
-            break
+    ssnamenrs = (_ssnamenr_of(raw) for raw in dict.fromkeys(names))
+    scans = ({"prefix": (ssnamenr,)} for ssnamenr in ssnamenrs if ssnamenr and "|" not in ssnamenr)
+    refs = list(_index_rows(store[AsteroidIndex], scans, result, MAX_ROWS))
     rows = _alerts_at(store, refs, _read_columns(columns, ["i:ssnamenr"]), held=_INDEX_HELD | {"i:ssnamenr"})
     rows.sort(key=lambda row: row["i:jd"], reverse=True)
     for row in rows:
@@ -757,13 +753,7 @@ def alerts_of_tracklets(
     """Alerts of every tracklet whose id starts with ``prefix``, newest first."""
     store = store or get_store()
     result = SearchRows()
-    refs = []
-    with _scan_index(store[TrackletIndex], prefix=prefix, limit=MAX_ROWS) as scan:
-        for row in scan:
-            result.scanned += 1
-            refs.append(row)
-    if scan.truncated:
-        result.cut(MAX_ROWS)
+    refs = list(_index_rows(store[TrackletIndex], [{"prefix": prefix}], result, MAX_ROWS))
     rows = _alerts_at(store, refs, _read_columns(columns), held=_INDEX_HELD | {"d:tracklet"})
     rows.sort(key=lambda row: row["i:jd"], reverse=True)
     result.rows = _shape_rows(rows, columns)
@@ -822,22 +812,18 @@ def night_statistics(
         raise SearchError("date", f"must be YYYYMMDD, YYYYMM, YYYY or empty (got {date!r})")
     store = store or get_store()
     result = SearchRows()
-    with _scan_index(store[NightStatistics], prefix=f"ztf_{date}", limit=MAX_ROWS) as scan:
-        for row in scan:
-            result.scanned += 1
-            out = {
-                "key:key": row.key,
-                "basic:raw": row.get("s:alerts"),
-                "basic:sci": row.get("s:alerts"),
-                "basic:objects": row.get("s:objects"),
-            }
-            for name, count in sorted((row.get("s:classes") or {}).items()):
-                out[f"class:{name}"] = count
-            if columns is not None:
-                out = {name: out.get(name) for name in columns}
-            result.rows.append(out)
-    if scan.truncated:
-        result.cut(MAX_ROWS)
+    for row in _index_rows(store[NightStatistics], [{"prefix": f"ztf_{date}"}], result, MAX_ROWS):
+        out = {
+            "key:key": row.key,
+            "basic:raw": row.get("s:alerts"),
+            "basic:sci": row.get("s:alerts"),
+            "basic:objects": row.get("s:objects"),
+        }
+        for name, count in sorted((row.get("s:classes") or {}).items()):
+            out[f"class:{name}"] = count
+        if columns is not None:
+            out = {name: out.get(name) for name in columns}
+        result.rows.append(out)
     return result
 
 
@@ -1181,17 +1167,12 @@ def alerts_in_sky_region(
                     latest[oid] = row
         batch.clear()
 
-    with _scan_index(
-        store[TimeIndex], start=_jd_key(start), stop=_jd_key(stop) + "}", limit=scan_cap, columns=_INDEX_READ
-    ) as scan:
-        for row in scan:
-            result.scanned += 1
-            batch.append(row)
-            if len(batch) >= 4096:
-                flush()
+    window = {"start": _jd_key(start), "stop": _jd_key(stop) + "}", "columns": _INDEX_READ}
+    for row in _index_rows(store[TimeIndex], [window], result, scan_cap):
+        batch.append(row)
+        if len(batch) >= 4096:
+            flush()
     flush()
-    if scan.truncated:
-        result.cut(scan_cap)
     ordered = sorted(latest.values(), key=lambda row: row["i:jd"], reverse=True)
     if len(ordered) > MAX_ROWS:
         result.cut(MAX_ROWS)
