@@ -10,49 +10,31 @@ from . import views
 
 app_name = "accounts"
 
+def _auth_page(route: str, view, name: str, *, then: str | None = None, **options):
+    """Django's auth ``view`` at ``route``, named ``name``, with our template ``accounts/<name>.html``;
+    ``then`` names the page of this app it goes to once done (its success URL)."""
+    if then:
+        options["success_url"] = reverse_lazy(f"accounts:{then}")
+    return path(route, view.as_view(template_name=f"accounts/{name}.html", **options), name=name)
+
+
 # Django's own views with our templates; success URLs named in this app's namespace.
 _auth = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True), name="login"),
+    _auth_page("login/", auth_views.LoginView, "login", redirect_authenticated_user=True),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
-    path(
-        "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_change_done")
-        ),
-        name="password_change",
+    _auth_page("password/change/", auth_views.PasswordChangeView, "password_change", then="password_change_done"),
+    _auth_page("password/change/done/", auth_views.PasswordChangeDoneView, "password_change_done"),
+    _auth_page(
+        "password/reset/", auth_views.PasswordResetView, "password_reset", then="password_reset_done",
+        email_template_name="accounts/email/password_reset.txt",
+        subject_template_name="accounts/email/password_reset_subject.txt",
     ),
-    path(
-        "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
-        name="password_change_done",
+    _auth_page("password/reset/sent/", auth_views.PasswordResetDoneView, "password_reset_done"),
+    _auth_page(
+        "password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView, "password_reset_confirm",
+        then="password_reset_complete",
     ),
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
-    path(
-        "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html", success_url=reverse_lazy("accounts:password_reset_complete")
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "password/reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
-        name="password_reset_complete",
-    ),
+    _auth_page("password/reset/complete/", auth_views.PasswordResetCompleteView, "password_reset_complete"),
 ]
 
 _account = [
