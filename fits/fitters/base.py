@@ -26,18 +26,6 @@ from threadpoolctl import ThreadpoolController
 
 from alerts.derived import dc_mag, mag_to_flux
 
-__all__ = [
-    "DEFAULT_FITTERS",
-    "FitError",
-    "FitParameterError",
-    "FitResult",
-    "Fitter",
-    "LightCurve",
-    "Option",
-    "available_fitters",
-    "get_fitter",
-]
-
 #: Fitters known without any setting; the Django settings may pass another list (``FITTERS``).
 DEFAULT_FITTERS: tuple[str, ...] = (
     "fits.fitters.period.PeriodFitter",
