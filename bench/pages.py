@@ -159,7 +159,7 @@ def run_backend(backend: str, size: int, settings: dict, picks: dict, repeat: in
 
 # -- in the browser ---------------------------------------------------------------------------------
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as tests/web/test_browser.py
+CHROMIUM_ARGS = [  # as the browser tests (tests/web/conftest.py)
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
