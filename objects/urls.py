@@ -23,6 +23,7 @@ app_name = "objects"
 urlpatterns = [
     path("<str:object_id>", views.object_page, name="page"),
     path("<str:object_id>/panels/alerts", views.alerts_panel, name="alerts_panel"),
+    path("<str:object_id>/panels/alert", views.alert_panel, name="alert_panel"),
     path("<str:object_id>/panels/details", views.details_panel, name="details_panel"),
     path("<str:object_id>/panels/fits", views.fits_panel, name="fits_panel"),
     path("<str:object_id>/panels/annotations", views.annotations_panel, name="annotations_panel"),

@@ -10,8 +10,10 @@ page. Cutouts are ``<img>`` tags on the ``cutouts`` API route.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,8 +22,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from alerts.derived import jd_to_iso
-from alerts.selectors.objects import alerts_of_object, object_summary
+from alerts.derived import VALUE_COLUMNS, jd_to_iso
+from alerts.selectors.objects import alerts_of_object, object_columns, object_summary
+from alerts.tables import Alert
 from fits.api import FitJobOut
 from fits.selectors import fit_jobs_of_object
 from search.selectors import objects_with_prefix
@@ -77,6 +80,22 @@ DETAIL_COLUMNS = [
     "d:mulens",
     "d:roid",
     "d:classification",
+]
+
+
+#: Columns of each alert the classification history reads: the class and what decides it.
+HISTORY_COLUMNS = [
+    "i:jd",
+    "i:candid",
+    "d:classification",
+    "d:cdsxmatch",
+    "d:roid",
+    "d:mulens",
+    "d:snn_snia_vs_nonia",
+    "d:snn_sn_vs_all",
+    "d:rf_snia_vs_nonia",
+    "d:rf_kn_vs_nonkn",
+    "d:tracklet",
 ]
 
 
@@ -325,10 +344,11 @@ def alerts_panel(request, object_id: str):
 
 @require_GET
 def details_panel(request, object_id: str):
-    """Counts, cross-matches and classifier scores of the latest alert (HTML fragment)."""
+    """Counts, cross-matches and classifier scores of the latest alert, and the classification
+    history (HTML fragment)."""
     try:
         latest = alerts_of_object(object_ids=[object_id], columns=DETAIL_COLUMNS)
-        tags = alerts_of_object(object_ids=[object_id], columns=["i:jd"], with_upper_limits=True)
+        tags = alerts_of_object(object_ids=[object_id], columns=HISTORY_COLUMNS, with_upper_limits=True)
     except StoreError as exc:
         return render(request, "objects/panel_error.html", {"error": str(exc)}, status=503)
     if not latest:
@@ -342,8 +362,203 @@ def details_panel(request, object_id: str):
         "ndethist": row.get("i:ndethist"),
         "crossmatches": [(name, value) for name, value in _crossmatches(row) if value],
         "scores": [(name, value) for name, value in _scores(row) if value],
+        "history": classification_history([item for item in tags if item["d:tag"] == "valid"]),
     }
     return render(request, "objects/panel_details.html", context)
+
+
+def classification_history(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The object's classification over time: one entry per run of alerts with the same class.
+
+    Parameters
+    ----------
+    alerts : list of dict
+        Alert rows with :data:`HISTORY_COLUMNS`, in any order.
+
+    Returns
+    -------
+    list of dict
+        Oldest first: ``classification``, ``first`` and ``last`` (ISO dates of the run's first and
+        last alert), ``count`` (alerts in the run), ``candid`` (the run's first alert) and
+        ``decided_by`` (what set the class at that alert, for the reader).
+    """
+    ordered = sorted(alerts, key=lambda row: row["i:jd"])
+    dates = jd_to_iso([row["i:jd"] for row in ordered])
+    runs: list[dict[str, Any]] = []
+    for row, date in zip(ordered, dates):
+        label = row.get("d:classification") or "Unknown"
+        if runs and runs[-1]["classification"] == label:
+            runs[-1]["last"] = (date or "")[:19]
+            runs[-1]["count"] += 1
+            continue
+        runs.append(
+            {
+                "classification": label,
+                "first": (date or "")[:19],
+                "last": (date or "")[:19],
+                "count": 1,
+                "candid": row.get("i:candid"),
+                "decided_by": _decided_by(label, row),
+            }
+        )
+    return runs
+
+
+def _decided_by(label: str, row: dict[str, Any]) -> str:
+    """Which module or cross-match gives ``label`` under Fink's rules (``alerts.derived._classify``:
+    a SIMBAD label overrides the scores; the scores and the asteroid flags give Fink's own classes)."""
+    scores = {
+        "Early SN Ia candidate": (
+            "SuperNNova + random forest",
+            ("d:snn_snia_vs_nonia", "d:snn_sn_vs_all", "d:rf_snia_vs_nonia"),
+        ),
+        "SN candidate": ("SuperNNova", ("d:snn_snia_vs_nonia", "d:snn_sn_vs_all")),
+        "Kilonova candidate": ("kilonova classifier", ("d:rf_kn_vs_nonkn",)),
+        "Microlensing candidate": ("LIA microlensing", ("d:mulens",)),
+        "Solar System MPC": ("asteroid module, known MPC object", ("d:roid",)),
+        "Solar System candidate": ("asteroid module, new candidate", ("d:roid",)),
+    }
+    if label in scores:
+        module, columns = scores[label]
+        values = ", ".join(
+            f"{name[2:]} {row[name]:.2f}" if _finite(row.get(name)) and not isinstance(row.get(name), int)
+            else f"{name[2:]} {row.get(name)}"
+            for name in columns
+            if row.get(name) is not None
+        )
+        return f"{module} ({values})" if values else module
+    if label == "Tracklet":
+        return f"satellite-glint tracklet {_blank_none(row.get('d:tracklet'))}".strip()
+    if label == "Ambiguous":
+        return "several modules agree on different classes"
+    if label == "Unknown":
+        return "no module or cross-match"
+    if _blank_none(row.get("d:cdsxmatch")) == label:
+        return "SIMBAD cross-match"
+    return ""
+
+
+# -- one alert's content --------------------------------------------------------------------------
+#: Groups of the alert content panel, in order: a title and a test on the column name (the first
+#: group whose test holds takes the column).
+ALERT_GROUPS: list[tuple[str, Any]] = [
+    ("Fink classification", re.compile(r"^[dv]:(classification|finkclass)$").match),
+    (
+        "Fink scores",
+        re.compile(r"^d:(rf_|snn|mulens|t2$|slsn|is_transient|anomaly)").match,
+    ),
+    (
+        "Fink cross-matches",
+        re.compile(
+            r"^d:(cdsxmatch|DR3Name|Plx|e_Plx|gaia|gcvs|vsx|x3hsp|x4lac|mangrove|spicy|tns|manga|symbiotic)"
+        ).match,
+    ),
+    ("Solar System", re.compile(r"^(d:(roid|tracklet)|i:ss)").match),
+    (
+        "Light-curve features and history",
+        re.compile(
+            r"^d:(lc_features|c[a-z]|mag_rate|sigma_rate|lower_rate|upper_rate|delta_time|from_upper"
+            r"|jd_first|jdstarthist_dt|nalerthist|blazar)"
+        ).match,
+    ),
+    ("Broker", re.compile(r"^d:").match),
+    (
+        "ZTF: nearby catalogue sources (PS1, Gaia)",
+        re.compile(r"^i:(objectidps|s[girz]mag|sgscore|distpsnr|nmtchps|neargaia|maggaia)").match,
+    ),
+    (
+        "ZTF: reference image and calibration",
+        re.compile(r"^i:(rfid|jdstartref|jdendref|nframesref|magzp|clr|zp|nmatches|dsnrms|ssnrms|dsdiff)").match,
+    ),
+    ("ZTF candidate", re.compile(r"^i:").match),
+]
+#: What the panel shows for a missing value.
+NO_VALUE = "—"
+
+
+def alert_content_columns() -> list[str]:
+    """Every stored column of an alert (no stamps, no values computed over the light curve)."""
+    return [c for c in object_columns() if c not in VALUE_COLUMNS]
+
+
+def alert_content_groups(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """One alert's columns as display groups: ``[{"title", "fields": [{"column", "value", "doc"}]}]``,
+    groups in :data:`ALERT_GROUPS` order, columns in the table's order within a group."""
+    groups: dict[str, list[dict[str, str]]] = {title: [] for title, _ in ALERT_GROUPS}
+    for column, value in row.items():
+        title = next((title for title, test in ALERT_GROUPS if test(column)), "Other")
+        field_ = Alert.fields_by_column.get(column)
+        groups.setdefault(title, []).append(
+            {"column": column, "value": format_alert_value(column, value), "doc": field_.doc if field_ else ""}
+        )
+    return [{"title": title, "fields": fields} for title, fields in groups.items() if fields]
+
+
+def format_alert_value(column: str, value: Any) -> str:
+    """A value of an alert column as shown: floats to a sensible precision (Julian dates with
+    their UTC date), lists and structures as compact JSON, missing values as :data:`NO_VALUE`."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return NO_VALUE
+    if isinstance(value, str):
+        return value if value.strip() not in ("", "null", "None", "nan", "NaN") else NO_VALUE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if re.search(r"jd", column, re.IGNORECASE) and value > 2_400_000:
+            iso = jd_to_iso([value])[0]
+            return f"{value:.6f}" + (f" ({iso[:19]} UTC)" if iso else "")
+        return f"{value:.8g}" if abs(value) < 1e8 else f"{value:.1f}"
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if not value:
+            return NO_VALUE
+        return json.dumps(value, default=str, allow_nan=True)
+    return str(value)
+
+
+def _panel_message(request, message: str, status: int):
+    """A fragment saying what went wrong, in words; object.js shows it in place (``X-Panel-Message``)."""
+    response = render(request, "objects/panel_message.html", {"message": message}, status=status)
+    response["X-Panel-Message"] = "1"
+    return response
+
+
+@require_GET
+def alert_panel(request, object_id: str):
+    """The full content of one alert of the object (HTML fragment): ``?candid=``, or the latest."""
+    raw = request.GET.get("candid", "").strip()
+    candid = None
+    if raw:
+        try:
+            candid = int(raw)
+        except ValueError:
+            return _panel_message(request, f"“{raw}” is not an alert id (a candid is a number).", 400)
+    try:
+        rows = alerts_of_object(object_ids=[object_id], columns=alert_content_columns(), padded=False)
+    except StoreError as exc:
+        return render(request, "objects/panel_error.html", {"error": str(exc)}, status=503)
+    if not rows:
+        return _panel_message(request, f"No alert of {object_id} is held.", 404)
+    row = rows[0] if candid is None else next((r for r in rows if r.get("i:candid") == candid), None)
+    if row is None:
+        return _panel_message(
+            request,
+            f"{object_id} has no alert {candid}: pick a point of the light curve or a row of the alert table.",
+            404,
+        )
+    order = {name: i for i, name in enumerate(rows.columns or alert_content_columns())}
+    ordered = dict(sorted(((c, row.get(c)) for c in order), key=lambda item: order[item[0]]))
+    date = jd_to_iso([row.get("i:jd")])[0]
+    context = {
+        "object_id": object_id,
+        "candid": row.get("i:candid"),
+        "date": (date or "")[:19],
+        "latest": row is rows[0],
+        "groups": alert_content_groups(ordered),
+        "ncolumns": len(ordered),
+    }
+    return render(request, "objects/panel_alert.html", context)
 
 
 def _crossmatches(row: dict[str, Any]) -> list[tuple[str, str]]:

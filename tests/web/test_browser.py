@@ -226,3 +226,39 @@ def test_the_page_benchmark_runs_in_the_browser(browser, live_server, portal_sto
     assert len(clicks["page"]) == 1 and len(clicks["floor"]) == 1
     toggles = bench.toggles(1)
     assert len(toggles["page"]) == 2 and all(t < 15_000 for t in toggles["page"])  # redrawn, not timed out
+
+
+def test_a_chosen_alert_shows_its_full_content(page):
+    """A row's "stamps" button and a click on the light curve load that alert's columns."""
+    page.goto(f"/{OBJECT_ID}")
+    page.wait_for_selector("#alert-content[data-loaded=true] tr[data-column='i:candid']", timeout=20_000)
+    latest = page.locator("#alerts tr[data-candid]").first
+    page.wait_for_selector("#alerts[data-loaded=true] tr[data-candid]", timeout=20_000)
+    assert page.locator("#alert-content-candid").inner_text() == latest.get_attribute("data-candid")
+
+    row = page.locator("#alerts tr[data-candid]").nth(3)
+    candid = row.get_attribute("data-candid")
+    row.locator("button.show-cutouts").click()
+    page.wait_for_selector(f"#alert-content[data-loaded=true] .alert-content[data-candid='{candid}']", timeout=20_000)
+    assert page.locator("#alert-content tr[data-column='i:candid'] td").inner_text() == candid
+    assert page.locator("#alert-content tr[data-column='d:classification'] td").inner_text() == (
+        row.locator("td").nth(9).inner_text()
+    )
+
+    # A point of the light curve: the panel follows the caption's candid.
+    frame = page.wait_for_selector("#lightcurve-frame").content_frame()
+    point = frame.locator(".scatterlayer .trace").first.locator(".point").first
+    frame.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("c => !document.getElementById('cutout-caption').textContent.includes(c)", arg=candid)
+    clicked = page.locator("#cutout-caption").inner_text().split()[1]
+    page.wait_for_selector(f"#alert-content[data-loaded=true] .alert-content[data-candid='{clicked}']", timeout=20_000)
+    page.locator("#alert-content .alert-filter").fill("mag")
+    assert page.locator("#alert-content tr[data-column='i:magpsf']").is_visible()
+    assert not page.locator("#alert-content tr[data-column='i:ra']").is_visible()
+    page.locator("#alert-content .alert-filter").fill("")
+    page.locator("#alert-panel").scroll_into_view_if_needed()
+    shoot(page, "object-alert")
+    assert page.errors == []

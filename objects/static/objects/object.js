@@ -3,7 +3,8 @@
 
    A panel is an element with data-panel-src: its HTML fragment replaces the element's content
    (data-loaded="true" once it has), and the fragment's scripts then run, once per page (a
-   fragment set with innerHTML runs none by itself). A panel that fails shows a Retry button. */
+   fragment set with innerHTML runs none by itself). A panel that fails shows a Retry button,
+   unless the server explains in words (X-Panel-Message: e.g. an alert the object does not have). */
 (function () {
   "use strict";
   var objectId = document.getElementById("object-js").dataset.objectId;
@@ -38,13 +39,14 @@
   function loadPanel(el, url) {
     fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (r) {
-        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        if (!r.ok && !r.headers.get("X-Panel-Message")) { throw new Error("HTTP " + r.status); }
         return r.text();
       })
       .then(function (html) {
         el.innerHTML = html;
         runScripts(el);
         el.dataset.loaded = "true";
+        el.removeAttribute("aria-busy");
         // Back from a login at /ZTF...#fits: the card is here only now.
         var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
         if (target && el.contains(target)) { target.scrollIntoView(); }
@@ -64,7 +66,26 @@
     document.querySelectorAll("#alerts tr[data-candid]").forEach(function (tr) {
       tr.classList.toggle("selected", tr.dataset.candid === String(candid));
     });
+    // The alert's full content: the same panel, for that candid.
+    var content = document.getElementById("alert-content");
+    var url = content.dataset.panelSrc + (candid ? "?candid=" + encodeURIComponent(candid) : "");
+    content.dataset.loaded = "false";
+    content.setAttribute("aria-busy", "true");
+    loadPanel(content, url);
   }
+
+  // Filter the alert content's rows by column name or value.
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches(".alert-filter")) { return; }
+    var needle = event.target.value.trim().toLowerCase();
+    var box = event.target.closest(".alert-content");
+    box.querySelectorAll("tr[data-column]").forEach(function (tr) {
+      tr.hidden = needle !== "" && tr.textContent.toLowerCase().indexOf(needle) < 0;
+    });
+    box.querySelectorAll("details.alert-group").forEach(function (group) {
+      group.hidden = !group.querySelector("tr[data-column]:not([hidden])");
+    });
+  });
 
   // The light curve (an iframe of this site) posts the alert a click picked.
   window.addEventListener("message", function (event) {
