@@ -25,6 +25,7 @@ from store import StoreError, get_store
 
 from . import grammar, sso_names
 from .selectors import alerts_between, objects_with_prefix, store_summary
+from .sparklines import sparkline_of_object
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ MAX_RESULTS = 1000
 #: Output formats of the download links (the API's ``output-format`` values).
 DOWNLOAD_FORMATS = ("json", "csv", "parquet", "votable")
 BANDS = {1: "g", 2: "r", 3: "i"}
+#: The ways a results page shows its rows (``view=``): the table (default) or cards.
+VIEWS = ("table", "cards")
 
 
 def home(request):
@@ -305,8 +308,12 @@ def _sorted_rows(rows: list[dict], columns: list[Column], sort: str, descending:
 def _results_page(request, text: str, query: grammar.Query, found: Results):
     sort = request.GET.get("sort", "")
     descending = request.GET.get("dir") == "desc"
+    view = request.GET.get("view", "table")
+    view = view if view in VIEWS else "table"
     rows = _sorted_rows(found.rows, found.columns, sort, descending)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Every link of the page keeps the view; the table's view is the default and not written.
+    kept_view = {"view": view} if view != "table" else {}
     headers = []
     for column in found.columns:
         active = column.key == sort
@@ -316,12 +323,16 @@ def _results_page(request, text: str, query: grammar.Query, found: Results):
                 "column": column,
                 "active": active,
                 "descending": active and descending,
-                "url": "?" + urlencode({"q": text, "sort": column.key, "dir": direction}),
+                "url": "?" + urlencode({"q": text, "sort": column.key, "dir": direction, **kept_view}),
             }
         )
-    page_base = "?" + urlencode(
-        {k: v for k, v in (("q", text), ("sort", sort), ("dir", request.GET.get("dir", ""))) if v}
-    )
+    kept = {k: v for k, v in (("q", text), ("sort", sort), ("dir", request.GET.get("dir", ""))) if v}
+    page_base = "?" + urlencode({**kept, **kept_view})
+    page_number = {"page": page.number} if page.number > 1 else {}
+    view_links = [
+        (name, "?" + urlencode({**kept, **({"view": name} if name != "table" else {}), **page_number}))
+        for name in VIEWS
+    ]
     cells = [
         [
             {
@@ -342,12 +353,44 @@ def _results_page(request, text: str, query: grammar.Query, found: Results):
             "results": found,
             "headers": headers,
             "page": page,
-            "cells": cells,
+            "cells": cells if view == "table" else [],
+            "cards": _cards(page.object_list) if view == "cards" else [],
+            "view": view,
+            "view_links": view_links,
             "page_base": page_base,
             "downloads": _downloads(found),
             "count": len(found.rows),
+            "sky": _sky_points(found.rows),
         },
     )
+
+
+def _cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One card per object of the page's rows (its first row there), with cutout and sparkline."""
+    firsts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.get("objectId"):
+            firsts.setdefault(row["objectId"], row)
+    return [
+        {
+            "row": row,
+            "magpsf": _cell_text(Column("magpsf", "mag", "number"), row.get("magpsf")),
+            "cutout_url": "/api/v1/cutouts?"
+            + urlencode({"objectId": object_id, "kind": "Science", "output-format": "PNG"}),
+            "sparkline": sparkline_of_object(object_id=object_id),
+        }
+        for object_id, row in firsts.items()
+    ]
+
+
+def _sky_points(rows: list[dict[str, Any]]) -> dict[str, list]:
+    """The positions of the result rows, for the sky plot (rows without one left out)."""
+    placed = [r for r in rows if r.get("ra") is not None and r.get("dec") is not None]
+    return {
+        "ra": [r["ra"] for r in placed],
+        "dec": [r["dec"] for r in placed],
+        "id": [r["objectId"] for r in placed],
+    }
 
 
 _DECIMALS = {"ra": 5, "dec": 5, "magpsf": 2, "separation": 2}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from urllib.parse import urlencode
 
 import pytest
 
@@ -133,4 +134,24 @@ def test_xmatch_page_uploads_a_catalogue(page, file_alerts, tmp_path):
     page.wait_for_selector("#tool-output[data-state=error] #problems")
     assert "RAJ2000 not in the catalogue" in page.locator("#problems").inner_text()
     shoot(page, "xmatch-error")
+    assert page.errors == []
+
+
+def test_search_results_as_cards_with_a_sky_plot(page):
+    page.goto("/search?" + urlencode({"q": "class=SN candidate last=20", "view": "cards"}))
+    cards = page.locator(".result-card")
+    assert cards.count() > 1
+    # The cutouts are lazy: scroll each into view, then every image has loaded.
+    for i in range(cards.count()):
+        cards.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.result-card img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=20_000,
+    )
+    assert page.locator(".result-card svg.sparkline circle").count() >= cards.count()
+    page.wait_for_selector("#sky-plot[data-drawn=true]", timeout=20_000)
+    rows = page.evaluate("() => JSON.parse(document.getElementById('results-sky-data').textContent).ra.length")
+    assert page.evaluate("() => document.getElementById('sky-plot').data[2].x.length") == rows > 0
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shoot(page, "search-cards")
     assert page.errors == []

@@ -272,3 +272,80 @@ def test_light_curve_dash_app_answers(client, portal_store):
     assert sum(len(trace["x"]) for trace in figure["data"] if trace["visible"]) > 10
     assert figure["layout"]["yaxis"]["title"]["text"].startswith("apparent (DC)")
     assert "10 alerts" in response["lc-counts"]["children"]
+
+
+# -- results as cards, and their sky plot ---------------------------------------------------------
+def _detections(object_id: str) -> int:
+    """The object's detections with a magnitude, read through the selector."""
+    import math
+
+    from alerts.selectors.objects import alerts_of_object
+
+    rows = alerts_of_object(object_ids=[object_id], columns=["i:jd", "i:magpsf", "i:fid"])
+    return sum(1 for row in rows if row["i:magpsf"] is not None and math.isfinite(row["i:magpsf"]))
+
+
+def test_cards_view_shows_a_card_per_object_with_cutout_and_light_curve(client, portal_store):
+    import re
+
+    response = search(client, "class=SN candidate last=20", view="cards")
+    assert response.status_code == 200
+    page = response.content.decode()
+    objects = list(dict.fromkeys(r["objectId"] for r in response.context["page"].object_list))
+    assert len(objects) > 1
+    cards = re.findall(r'<article class="result-card" data-object="([^"]+)">(.*?)</article>', page, re.DOTALL)
+    assert [object_id for object_id, _ in cards] == objects
+    for object_id, card in cards:
+        cutout = f"/api/v1/cutouts?objectId={object_id}&amp;kind=Science&amp;output-format=PNG"
+        assert f'<img src="{cutout}" loading="lazy"' in card
+        svg = re.search(r"<svg class=\"sparkline\".*?</svg>", card, re.DOTALL).group(0)
+        assert svg.count("<circle") == _detections(object_id) > 0
+    assert 'id="results"' not in page  # no table in the cards view
+
+
+def test_cards_cutout_urls_answer_a_png(client, portal_store):
+    from alerts.selectors.objects import object_summary
+
+    row = object_summary(object_id=OBJECT_ID)
+    response = search(client, f"{row['i:ra']} {row['i:dec']} r=5s", view="cards")
+    (card,) = response.context["cards"]
+    assert card["row"]["objectId"] == OBJECT_ID
+    image = client.get(card["cutout_url"])
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_sky_plot_data_holds_the_rows_positions(client, portal_store):
+    import json
+    import re
+
+    response = search(client, "class=SN candidate last=20")
+    rows = response.context["results"].rows
+    page = response.content.decode()
+    data = json.loads(
+        re.search(r'<script id="results-sky-data" type="application/json">(.*?)</script>', page, re.DOTALL).group(1)
+    )
+    assert list(zip(data["id"], data["ra"], data["dec"])) == [(r["objectId"], r["ra"], r["dec"]) for r in rows]
+    assert "search/sky.js" in page and "plotly.min.js" in page
+
+
+def test_view_switch_keeps_the_query_sort_and_page(client, portal_store):
+    from urllib.parse import parse_qs, urlparse
+
+    response = search(client, "class=SN candidate last=60", sort="magpsf", dir="desc", view="cards")
+    links = dict(response.context["view_links"])
+    assert parse_qs(urlparse(links["table"]).query) == {
+        "q": ["class=SN candidate last=60"], "sort": ["magpsf"], "dir": ["desc"]
+    }
+    assert parse_qs(urlparse(links["cards"]).query)["view"] == ["cards"]
+    page = response.content.decode()
+    assert 'data-view="table"' in page and 'aria-current="page"' in page
+    # The table's sort links keep the cards view; an unknown view is the table.
+    cards = search(client, "ZTF21", view="cards")
+    assert cards.context["view"] == "cards"
+    assert search(client, "ZTF21", view="nonsense").context["view"] == "table"
+
+
+def test_band_header_is_not_styled_as_a_band_badge(client, portal_store):
+    page = search(client, "class=SN candidate last=20").content.decode()
+    assert '<th class="col-band">' in page
+    assert '<th class="band' not in page

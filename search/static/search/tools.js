@@ -1,7 +1,7 @@
 /* The statistics, gravitational-wave and cross-match pages (search/pages.py).
 
    - Plots: drawn with the plotly.js this site serves (Dash's copy, no CDN) from the JSON the page
-     embeds (#statistics-data, #sky-data).
+     embeds (#statistics-data; #sky-data, drawn by SkyPlot of sky.js).
    - Upload forms (data-inplace): the search is posted in the background and its results replace
      #tool-output, so the chosen file stays in the form and the download buttons (plain submit
      buttons naming an output-format) can post it again. Without JavaScript the form posts as usual.
@@ -57,89 +57,15 @@
     }, CONFIG).then(function () { plotted(classes); });
   }
 
-  // -- sky plot (Mollweide, RA growing to the left, centred on RA 180) ---------------------------
-  function mollweide(ra, dec) {
-    var lambda = (180 - ra) * Math.PI / 180;
-    var phi = dec * Math.PI / 180;
-    var theta = phi;
-    if (Math.abs(phi) >= Math.PI / 2 - 1e-9) {
-      theta = phi;
-    } else {
-      for (var i = 0; i < 50; i++) {  // Newton on 2θ + sin 2θ = π sin φ
-        var f = 2 * theta + Math.sin(2 * theta) - Math.PI * Math.sin(phi);
-        theta -= f / (2 + 2 * Math.cos(2 * theta));
-        if (Math.abs(f) < 1e-10) { break; }
-      }
-    }
-    return [2 * Math.SQRT2 / Math.PI * lambda * Math.cos(theta), Math.SQRT2 * Math.sin(theta)];
-  }
-
-  function project(ras, decs) {
-    var x = [], y = [];
-    for (var i = 0; i < ras.length; i++) {
-      if (ras[i] === null || decs[i] === null) { x.push(null); y.push(null); continue; }
-      var p = mollweide(ras[i], decs[i]);
-      x.push(p[0]); y.push(p[1]);
-    }
-    return { x: x, y: y };
-  }
-
-  function graticule() {
-    var x = [], y = [], k, d, p;
-    for (k = 0; k <= 360; k += 60) {  // meridians, every 4 h
-      for (d = -90; d <= 90; d += 3) { p = mollweide(k, d); x.push(p[0]); y.push(p[1]); }
-      x.push(null); y.push(null);
-    }
-    for (d = -60; d <= 60; d += 30) {  // parallels
-      for (k = 0; k <= 360; k += 3) { p = mollweide(k, d); x.push(p[0]); y.push(p[1]); }
-      x.push(null); y.push(null);
-    }
-    return { type: "scatter", mode: "lines", x: x, y: y, line: { color: "#d5dbe4", width: 1 },
-             hoverinfo: "skip", showlegend: false };
-  }
-
-  function skyLabels() {
-    var x = [], y = [], text = [], p;
-    [60, 120, 180, 240, 300].forEach(function (ra) {
-      p = mollweide(ra, 0); x.push(p[0]); y.push(p[1] - 0.07); text.push(ra / 15 + "h");
-    });
-    [-60, -30, 30, 60].forEach(function (dec) {
-      p = mollweide(359.9, dec); x.push(p[0] - 0.12); y.push(p[1]); text.push((dec > 0 ? "+" : "") + dec + "°");
-    });
-    return { type: "scatter", mode: "text", x: x, y: y, text: text, hoverinfo: "skip", showlegend: false,
-             textfont: { size: 10, color: "#5b6474" } };
-  }
-
+  // -- sky plot (sky.js) -----------------------------------------------------------------------
   function drawSky(root) {
     var d = jsonOf(root, "sky-data");
     var el = document.getElementById("sky-plot");
-    if (!d || !el || !window.Plotly) { return; }
-    var width = Math.max(el.clientWidth - 20, 200);
-    var region = project(d.region.ra, d.region.dec);
-    var alerts = project(d.alerts.ra, d.alerts.dec);
-    var traces = [graticule(), skyLabels(), {
-      type: "scatter", mode: "markers", name: d.title, x: region.x, y: region.y,
-      marker: { symbol: "square", size: Math.max(2, 1.3 * d.region.size * width / 360), color: "rgba(31,111,235,.45)" },
-      hoverinfo: "skip"
-    }, {
-      type: "scatter", mode: "markers", name: "objects found", x: alerts.x, y: alerts.y, text: d.alerts.id,
-      customdata: d.alerts.ra.map(function (ra, i) { return [ra, d.alerts.dec[i]]; }),
-      marker: { size: 9, color: "#d1495b", line: { color: "#fff", width: 1 } },
-      hovertemplate: "%{text}<br>RA %{customdata[0]:.4f}, Dec %{customdata[1]:.4f}<extra></extra>"
-    }];
-    var layout = {
-      margin: { l: 4, r: 4, t: 4, b: 4 }, hovermode: "closest", dragmode: "zoom",
-      xaxis: { visible: false, range: [-2.95, 2.95] },
-      yaxis: { visible: false, range: [-1.5, 1.5], scaleanchor: "x" },
-      legend: { orientation: "h", x: 0, y: 0, yanchor: "top", itemsizing: "constant" }, plot_bgcolor: "#fff"
-    };
-    Plotly.newPlot(el, traces, layout, CONFIG).then(function () {
-      plotted(el);
-      el.on("plotly_click", function (event) {
-        var point = event.points && event.points[0];
-        if (point && point.data.name === "objects found") { window.location.href = "/" + point.text; }
-      });
-    });
+    if (!d || !el || !window.Plotly || !window.SkyPlot) { return; }
+    window.SkyPlot.draw(el, [
+      { kind: "region", name: d.title, ra: d.region.ra, dec: d.region.dec, size: d.region.size },
+      { kind: "objects", name: "objects found", ra: d.alerts.ra, dec: d.alerts.dec, id: d.alerts.id }
+    ]);
   }
 
   function drawAll(root) {
