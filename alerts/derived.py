@@ -23,12 +23,14 @@ import numpy as np
 from .schema import SIMBAD_RENAMES as _SCHEMA_RENAMES
 
 __all__ = [
+    "CLASS_DECIDERS",
     "COLOR_TOLERANCE_DAYS",
     "FINK_CLASSES",
     "SIMBAD_CLASSES",
     "SIMBAD_OLD_TO_NEW",
     "TNS_CLASSES",
     "VALUE_COLUMNS",
+    "classification_reason",
     "constellations",
     "dc_mag",
     "fink_classification",
@@ -389,6 +391,69 @@ def _classify(cols: Mapping[str, Any], n: int) -> list[str]:
     )
     labels[in_simbad] = cdsxmatch[in_simbad]
     return labels.tolist()
+
+
+#: Fink's own classes (the labels `_classify` sets from scores and flags) and what decides each:
+#: the module named to the reader and the columns whose values it used.
+CLASS_DECIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Early SN Ia candidate": (
+        "SuperNNova + random forest",
+        ("snn_snia_vs_nonia", "snn_sn_vs_all", "rf_snia_vs_nonia"),
+    ),
+    "SN candidate": ("SuperNNova", ("snn_snia_vs_nonia", "snn_sn_vs_all")),
+    "Kilonova candidate": ("kilonova classifier", ("rf_kn_vs_nonkn",)),
+    "Microlensing candidate": ("LIA microlensing", ("mulens",)),
+    "Solar System MPC": ("asteroid module, known MPC object", ("roid",)),
+    "Solar System candidate": ("asteroid module, new candidate", ("roid",)),
+}
+
+
+def classification_reason(label: str, row: Mapping[str, Any]) -> str:
+    """What gave an alert its Fink class ``label``, under the rules of `_classify`.
+
+    Parameters
+    ----------
+    label : str
+        The alert's classification (``d:classification``).
+    row : mapping
+        The alert's Fink fields, ``d:``-prefixed (``d:snn_snia_vs_nonia``, ``d:roid``,
+        ``d:tracklet``, ``d:cdsxmatch``, ...).
+
+    Returns
+    -------
+    str
+        The module (with the scores it read) or cross-match that decided, e.g.
+        ``"SuperNNova (snn_snia_vs_nonia 0.91, snn_sn_vs_all 0.97)"`` or ``"SIMBAD cross-match"``;
+        empty when the label is none of these.
+    """
+    if label in CLASS_DECIDERS:
+        module, names = CLASS_DECIDERS[label]
+        values = ", ".join(
+            _reason_value(name, row.get(f"d:{name}")) for name in names if row.get(f"d:{name}") is not None
+        )
+        return f"{module} ({values})" if values else module
+    if label == "Tracklet":
+        return f"satellite-glint tracklet {_text_or_blank(row.get('d:tracklet'))}".strip()
+    if label == "Ambiguous":
+        return "several modules agree on different classes"
+    if label == "Unknown":
+        return "no module or cross-match"
+    if _text_or_blank(row.get("d:cdsxmatch")) == label:
+        return "SIMBAD cross-match"
+    return ""
+
+
+def _reason_value(name: str, value: Any) -> str:
+    # Scores read with two decimals; integer flags (roid) as they are.
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{name} {value:.2f}"
+    return f"{name} {value}"
+
+
+def _text_or_blank(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return "" if value is None or str(value).strip() in ("", "null", "None", "nan", "NaN") else str(value)
 
 
 def fink_classification(candidate: Mapping[str, Any], fink: Mapping[str, Any]) -> str:

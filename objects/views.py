@@ -22,7 +22,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from alerts.derived import VALUE_COLUMNS, jd_to_iso
+from alerts.derived import VALUE_COLUMNS, classification_reason, jd_to_iso
 from alerts.selectors.objects import alerts_of_object, object_columns, object_summary
 from alerts.tables import Alert
 from fits.api import FitJobOut
@@ -398,44 +398,10 @@ def classification_history(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]
                 "last": (date or "")[:19],
                 "count": 1,
                 "candid": row.get("i:candid"),
-                "decided_by": _decided_by(label, row),
+                "decided_by": classification_reason(label, row),
             }
         )
     return runs
-
-
-def _decided_by(label: str, row: dict[str, Any]) -> str:
-    """Which module or cross-match gives ``label`` under Fink's rules (``alerts.derived._classify``:
-    a SIMBAD label overrides the scores; the scores and the asteroid flags give Fink's own classes)."""
-    scores = {
-        "Early SN Ia candidate": (
-            "SuperNNova + random forest",
-            ("d:snn_snia_vs_nonia", "d:snn_sn_vs_all", "d:rf_snia_vs_nonia"),
-        ),
-        "SN candidate": ("SuperNNova", ("d:snn_snia_vs_nonia", "d:snn_sn_vs_all")),
-        "Kilonova candidate": ("kilonova classifier", ("d:rf_kn_vs_nonkn",)),
-        "Microlensing candidate": ("LIA microlensing", ("d:mulens",)),
-        "Solar System MPC": ("asteroid module, known MPC object", ("d:roid",)),
-        "Solar System candidate": ("asteroid module, new candidate", ("d:roid",)),
-    }
-    if label in scores:
-        module, columns = scores[label]
-        values = ", ".join(
-            f"{name[2:]} {row[name]:.2f}" if _finite(row.get(name)) and not isinstance(row.get(name), int)
-            else f"{name[2:]} {row.get(name)}"
-            for name in columns
-            if row.get(name) is not None
-        )
-        return f"{module} ({values})" if values else module
-    if label == "Tracklet":
-        return f"satellite-glint tracklet {_blank_none(row.get('d:tracklet'))}".strip()
-    if label == "Ambiguous":
-        return "several modules agree on different classes"
-    if label == "Unknown":
-        return "no module or cross-match"
-    if _blank_none(row.get("d:cdsxmatch")) == label:
-        return "SIMBAD cross-match"
-    return ""
 
 
 # -- one alert's content --------------------------------------------------------------------------

@@ -504,3 +504,36 @@ def test_constellations_vectorised_and_cached():
 
 def test_jd_to_iso():
     assert jd_to_iso([2451545.0, None]) == ["2000-01-01 12:00:00.000", None]
+
+
+# -- classification_reason --------------------------------------------------------------------
+_REASON_ROWS = {
+    "Early SN Ia candidate": (
+        {"d:snn_snia_vs_nonia": 0.9, "d:snn_sn_vs_all": 0.95, "d:rf_snia_vs_nonia": 0.8},
+        "SuperNNova + random forest",
+    ),
+    "SN candidate": ({"d:snn_snia_vs_nonia": 0.91, "d:snn_sn_vs_all": 0.97}, "SuperNNova"),
+    "Kilonova candidate": ({"d:rf_kn_vs_nonkn": 0.7}, "kilonova classifier"),
+    "Microlensing candidate": ({"d:mulens": 0.6}, "LIA microlensing"),
+    "Solar System MPC": ({"d:roid": 3}, "asteroid module, known MPC object"),
+    "Solar System candidate": ({"d:roid": 2}, "asteroid module, new candidate"),
+    "Tracklet": ({"d:tracklet": "TRCK_20200101_000000_00"}, "satellite-glint tracklet"),
+    "Ambiguous": ({}, "several modules"),
+    "Unknown": ({}, "no module or cross-match"),
+    "RRLyr": ({"d:cdsxmatch": "RRLyr"}, "SIMBAD cross-match"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(_REASON_ROWS))
+def test_the_reason_names_the_module_that_decided(label):
+    row, module = _REASON_ROWS[label]
+    reason = derived.classification_reason(label, row)
+    assert reason.startswith(module), reason
+    for name, value in row.items():
+        if name != "d:cdsxmatch":
+            assert name[2:] in reason and (f"{value:.2f}" if isinstance(value, float) else str(value)) in reason
+
+
+def test_every_fink_class_has_a_reason():
+    for label in FINK_CLASSES:
+        assert derived.classification_reason(label, {}), label
