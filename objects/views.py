@@ -4,7 +4,8 @@ The page itself reads one row (the object's summary), asks the user database not
 renders at once; the detections and cross-matches, the alert table, the fits card and the
 annotations are fetched by the browser afterwards from the small views below, and the light
 curve is a Dash app in an iframe (``objects/dash_apps.py``), so that a slow panel never blanks the
-page. Cutouts are ``<img>`` tags on the ``cutouts`` API route.
+page. Cutouts are ``<img>`` tags on :func:`cutout_image`, a page URL that draws them as the
+``cutouts`` API route does but outside its throttle (a cards page shows fifty at once).
 """
 
 from __future__ import annotations
@@ -18,18 +19,27 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from alerts.derived import VALUE_COLUMNS, classification_reason, jd_to_iso
-from alerts.selectors.objects import alerts_of_object, object_columns, object_summary
+from alerts.selectors.objects import (
+    UnreadableCutout,
+    alerts_of_object,
+    cutout_of_alert,
+    cutout_pixels,
+    object_columns,
+    object_summary,
+)
 from alerts.tables import Alert
 from fits.api import FitJobOut
 from fits.selectors import fit_jobs_of_object
 from search.selectors import objects_with_prefix
 from store import StoreError
 
+from .api import CutoutsParams
+from .cutout_images import render_png
 from .dash_apps import APP_NAME
 from .lightcurve import BAND_NAMES
 
@@ -138,6 +148,48 @@ def object_page(request, object_id: str):
         "lightcurve_app": f"/django_plotly_dash/app/{APP_NAME}/?" + urlencode({"objectId": object_id}),
     }
     return render(request, "objects/object.html", context)
+
+
+#: How long a browser or proxy may keep the stamp of a named alert (it never changes).
+CUTOUT_MAX_AGE = 7 * 24 * 3600
+
+
+@require_GET
+def cutout_image(request, object_id: str):
+    """One stamp as a PNG for the pages' ``<img>`` tags (``/objects/<id>/cutout.png?kind=...``).
+
+    The parameters and the drawing are the ``cutouts`` API route's (:class:`objects.api.CutoutsParams`,
+    :func:`objects.cutout_images.render_png`), PNG only. Pages are not throttled, so a cards page of
+    fifty objects does not spend an anonymous visitor's API allowance. 400 for a bad parameter, 404
+    (no image) when the object or that alert has no such stamp.
+    """
+    params = CutoutsParams(data={**request.GET.dict(), "objectId": object_id})
+    if not params.is_valid() or params.validated_data["kind"] not in ("Science", "Template", "Difference"):
+        errors = params.errors if params.errors else {"kind": "Science, Template or Difference"}
+        return HttpResponse(json.dumps(errors), status=400, content_type="application/json")
+    options = params.validated_data
+    candid = options.get("candid")
+    try:
+        found = cutout_of_alert(object_id=object_id, kind=options["kind"], candid=candid)
+        if found is None:
+            return HttpResponse(f"no {options['kind']} stamp", status=404, content_type="text/plain")
+        png = render_png(
+            cutout_pixels(found[0]),
+            stretch=options["stretch"],
+            colormap=options.get("colormap"),
+            pmin=options["pmin"],
+            pmax=options["pmax"],
+            convolution_kernel=options["convolution_kernel"],
+        )
+    except UnreadableCutout:
+        return HttpResponse("unreadable stamp", status=404, content_type="text/plain")
+    except StoreError as exc:
+        return HttpResponse(f"store unavailable: {exc}", status=503, content_type="text/plain")
+    response = HttpResponse(png, content_type="image/png")
+    response["X-Candid"] = str(found[1])
+    # The latest stamp changes when a new alert arrives; a named alert's never does.
+    response["Cache-Control"] = f"public, max-age={CUTOUT_MAX_AGE}" if candid is not None else "no-cache"
+    return response
 
 
 def fits_panel_context(object_id: str, ssnamenr: str) -> dict[str, Any]:

@@ -375,8 +375,8 @@ def _cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "row": row,
             "magpsf": _cell_text(Column("magpsf", "mag", "number"), row.get("magpsf")),
-            "cutout_url": "/api/v1/cutouts?"
-            + urlencode({"objectId": object_id, "kind": "Science", "output-format": "PNG"}),
+            # The page's cutout URL, not the API route: fifty cards would spend its throttle.
+            "cutout_url": reverse("objects:cutout", args=[object_id]) + "?kind=Science",
             "sparkline": sparkline_of_object(object_id=object_id),
         }
         for object_id, row in firsts.items()

@@ -94,7 +94,8 @@ def test_object_page_and_its_panels(client, portal_store):
         page = client.get(url).content.decode()
         assert OBJECT_ID in page
         assert "Galactic l, b" in page
-        assert page.count(f"/api/v1/cutouts?objectId={OBJECT_ID}&amp;kind=") == 3
+        assert page.count(f'src="/objects/{OBJECT_ID}/cutout.png?kind=') == 3
+        assert "/api/v1/cutouts" not in page  # the API's throttle is not spent by the page
         assert (
             f"/api/v1/objects?objectId={OBJECT_ID}&amp;withupperlim=true&amp;output-format=votable" in page
         )
@@ -296,7 +297,7 @@ def test_cards_view_shows_a_card_per_object_with_cutout_and_light_curve(client, 
     cards = re.findall(r'<article class="result-card" data-object="([^"]+)">(.*?)</article>', page, re.DOTALL)
     assert [object_id for object_id, _ in cards] == objects
     for object_id, card in cards:
-        cutout = f"/api/v1/cutouts?objectId={object_id}&amp;kind=Science&amp;output-format=PNG"
+        cutout = f"/objects/{object_id}/cutout.png?kind=Science"
         assert f'<img src="{cutout}" loading="lazy"' in card
         svg = re.search(r"<svg class=\"sparkline\".*?</svg>", card, re.DOTALL).group(0)
         assert svg.count("<circle") == _detections(object_id) > 0
@@ -349,3 +350,71 @@ def test_band_header_is_not_styled_as_a_band_badge(client, portal_store):
     page = search(client, "class=SN candidate last=20").content.decode()
     assert '<th class="col-band">' in page
     assert '<th class="band' not in page
+
+
+# -- the pages' cutout URL ------------------------------------------------------------------------
+def _candids(object_id: str) -> list[int]:
+    from alerts.selectors.objects import alerts_of_object
+
+    return [row["i:candid"] for row in alerts_of_object(object_ids=[object_id], columns=["i:candid"])]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"kind": "Science"},
+        {"kind": "Difference", "stretch": "linear", "colormap": "viridis"},
+        {"kind": "Template", "stretch": "log", "pmin": "1", "pmax": "99", "convolution_kernel": "gauss"},
+    ],
+)
+def test_page_cutout_is_the_api_png(client, portal_store, options):
+    candid = _candids(OBJECT_ID)[-1]  # an older alert than the latest
+    for named in ({}, {"candid": candid}):
+        page = client.get(f"/objects/{OBJECT_ID}/cutout.png?" + urlencode({**options, **named}))
+        api = client.get("/api/v1/cutouts?" + urlencode({"objectId": OBJECT_ID, **options, **named}))
+        assert page.status_code == api.status_code == 200
+        assert page["Content-Type"] == "image/png"
+        assert page.content == api.content and page.content.startswith(b"\x89PNG")
+        assert page["X-Candid"] == api["X-Candid"]
+    # A named alert's stamp never changes: the browser may keep it; the latest may change.
+    assert page["Cache-Control"].startswith("public, max-age=")
+    latest = client.get(f"/objects/{OBJECT_ID}/cutout.png?kind=Science")
+    assert "public" not in latest["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/objects/ZTF99zzzzzzz/cutout.png?kind=Science", 404),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=Science&candid=1", 404),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=Nope", 400),
+        (f"/objects/{OBJECT_ID}/cutout.png", 400),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=All", 400),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=Science&stretch=wavy", 400),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=Science&pmin=90&pmax=10", 400),
+        (f"/objects/{OBJECT_ID}/cutout.png?kind=Science&candid=abc", 400),
+    ],
+)
+def test_page_cutout_errors_carry_no_image(client, portal_store, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response["Content-Type"] != "image/png" and not response.content.startswith(b"\x89PNG")
+
+
+def test_page_cutouts_are_not_throttled(client, portal_store, settings):
+    candids = _candids(OBJECT_ID)
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "5/min"},
+    }
+    api = [
+        client.get("/api/v1/cutouts?" + urlencode({"objectId": OBJECT_ID, "kind": "Science"})).status_code
+        for _ in range(8)
+    ]
+    assert 429 in api  # the API route is throttled at this rate...
+    statuses = {
+        client.get(f"/objects/{OBJECT_ID}/cutout.png?kind={kind}&candid={candids[i % len(candids)]}").status_code
+        for i in range(66)
+        for kind in ("Science",)
+    }
+    assert statuses == {200}  # ...the page URL is not, for 66 requests

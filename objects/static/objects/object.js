@@ -56,7 +56,8 @@
 
   function showCutouts(candid, date) {
     document.querySelectorAll("img.cutout").forEach(function (img) {
-      var url = "/api/v1/cutouts?objectId=" + encodeURIComponent(objectId) + "&kind=" + img.dataset.kind;
+      // The page's own cutout URL: not the API route, whose throttle a few clicks would spend.
+      var url = "/objects/" + encodeURIComponent(objectId) + "/cutout.png?kind=" + img.dataset.kind;
       if (candid) { url += "&candid=" + encodeURIComponent(candid); }
       img.classList.remove("missing");
       img.src = url;
