@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from alerts.derived import VALUE_COLUMNS, classification_reason, jd_to_iso
@@ -36,6 +37,7 @@ from alerts.tables import Alert
 from fits.api import FitJobOut
 from fits.selectors import fit_jobs_of_object
 from search.selectors import objects_with_prefix
+from search.sso_names import asteroid_names
 from store import StoreError
 
 from .api import CutoutsParams
@@ -144,6 +146,7 @@ def object_page(request, object_id: str):
             for fmt in DOWNLOAD_FORMATS
         ],
         "api_snippet": api_snippet(request, object_id),
+        "solar_system": solar_system_object(_blank_none(summary.get("i:ssnamenr"))),
         "cutout_kinds": ("Science", "Template", "Difference"),
         "lightcurve_app": f"/django_plotly_dash/app/{APP_NAME}/?" + urlencode({"objectId": object_id}),
     }
@@ -190,6 +193,19 @@ def cutout_image(request, object_id: str):
     # The latest stamp changes when a new alert arrives; a named alert's never does.
     response["Cache-Control"] = f"public, max-age={CUTOUT_MAX_AGE}" if candid is not None else "no-cache"
     return response
+
+
+def solar_system_object(ssnamenr: str) -> dict[str, str] | None:
+    """The asteroid an object's alerts are of (``i:ssnamenr``): its number or designation, its
+    name when the loaded MPC list knows it, and the search of all its alerts. None for no asteroid."""
+    if not ssnamenr:
+        return None
+    name = asteroid_names([ssnamenr]).get(int(ssnamenr)) if ssnamenr.isdigit() else None
+    return {
+        "ssnamenr": ssnamenr,
+        "name": name or "",
+        "search_url": reverse("search:search") + "?" + urlencode({"q": ssnamenr}),
+    }
 
 
 def fits_panel_context(object_id: str, ssnamenr: str) -> dict[str, Any]:

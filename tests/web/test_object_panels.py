@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.conftest import ingested_store_settings  # noqa: F401 -- the shared fixture
+
 from .conftest import OBJECT_ID, WEB_FOLDERS
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +208,40 @@ def test_the_history_says_what_decided(client, portal_store):
         [{"i:jd": 2459000.5, "d:classification": "QSO", "d:cdsxmatch": "QSO"}]
     )[0]
     assert run["decided_by"] == "SIMBAD cross-match"
+
+
+# -- the asteroid an object is of -----------------------------------------------------------------
+
+#: An object of the alerts of asteroid 8467 (Benoitcarry), in the API tests' ingested store.
+ASTEROID_OBJECT = "ZTF25aabvany"
+
+
+@pytest.fixture
+def asteroid_store(ingested_store_settings):  # noqa: F811 -- the shared fixture
+    from django.conf import settings
+
+    import store
+
+    store.configure(ingested_store_settings)
+    yield
+    store.configure(settings.STORE)
+
+
+@pytest.mark.parametrize("ingested_store_settings", ["embedded"], indirect=True)
+def test_an_asteroids_object_links_to_all_its_alerts(client, asteroid_store, db):
+    solar = re.compile(r'<dt>Solar System object</dt>\s*<dd id="solar-system"><a href="([^"]+)"[^>]*>([^<]+)</a>')
+    page = client.get(f"/{ASTEROID_OBJECT}").content.decode()
+    href, text = solar.search(page).groups()
+    assert href == "/search?q=8467" and text == "8467"  # no names loaded: the number alone
+    results = client.get(href.replace("&amp;", "&"))
+    assert results.status_code == 200
+    rows = results.context["page"].object_list
+    assert len({row["objectId"] for row in rows}) > 1 and ASTEROID_OBJECT in {row["objectId"] for row in rows}
+
+    from search.models import AsteroidName, asteroid_name_key
+
+    AsteroidName.objects.create(number=8467, name="Benoitcarry", key=asteroid_name_key("Benoitcarry"))
+    page = client.get(f"/{ASTEROID_OBJECT}").content.decode()
+    assert solar.search(page).groups() == ("/search?q=8467", "(8467) Benoitcarry")
+    not_asteroid = client.get(f"/{OBJECT_ID}").content.decode()
+    assert 'id="solar-system"' not in not_asteroid
