@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -43,7 +44,7 @@ from store import StoreError
 from .api import CutoutsParams
 from .cutout_images import render_png
 from .dash_apps import APP_NAME
-from .lightcurve import BAND_NAMES
+from .lightcurve import BAND_NAMES, lightcurve_of_object
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def object_page(request, object_id: str):
         "solar_system": solar_system_object(_blank_none(summary.get("i:ssnamenr"))),
         "cutout_kinds": ("Science", "Template", "Difference"),
         "lightcurve_app": f"/django_plotly_dash/app/{APP_NAME}/?" + urlencode({"objectId": object_id}),
+        "plotly_src": static("dash/component/plotly/package_data/plotly.min.js"),
     }
     return render(request, "objects/object.html", context)
 
@@ -208,6 +210,36 @@ def solar_system_object(ssnamenr: str) -> dict[str, str] | None:
     }
 
 
+@require_GET
+def lightcurve_detections(request, object_id: str):
+    """The object's detections (alerts, ``d:tag`` valid) as JSON for folding in the browser:
+    ``{"objectId", "jd": [...], "mag": [...], "err": [...], "band": ["g", ...]}``, oldest first.
+
+    A page URL, not the ``objects`` API route: the light-curve card's Fold button is for anyone
+    and should not spend an anonymous visitor's API allowance."""
+    try:
+        data = lightcurve_of_object(object_id=object_id)
+    except StoreError as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
+    points = data["points"]
+    valid = [i for i, tag in enumerate(points["tag"]) if tag == "valid" and _finite(float(points["mag"][i]))]
+    if not valid and not data["counts"]["upperlim"]:
+        return JsonResponse({"error": f"no object {object_id}"}, status=404)
+
+    def rounded(column: str, decimals: int) -> list[float | None]:
+        return [round(float(points[column][i]), decimals) if _finite(float(points[column][i])) else None for i in valid]
+
+    return JsonResponse(
+        {
+            "objectId": object_id,
+            "jd": [float(points["jd"][i]) for i in valid],
+            "mag": rounded("mag", 4),
+            "err": rounded("err", 4),
+            "band": [str(points["band"][i]) for i in valid],
+        }
+    )
+
+
 def fits_panel_context(object_id: str, ssnamenr: str) -> dict[str, Any]:
     """The Fits card: the object's kept fits as ``/api/v1/fits`` shows them, plus who asked
     (which the API leaves out), and the asteroid name that phase-curve fits are keyed by."""
@@ -216,10 +248,22 @@ def fits_panel_context(object_id: str, ssnamenr: str) -> dict[str, Any]:
         "object_id": object_id,
         "ssnamenr": ssnamenr,
         "fit_jobs": [
-            {**FitJobOut(job).data, "requestedBy": job.requested_by.get_username() if job.requested_by else None}
+            {
+                **FitJobOut(job).data,
+                "requestedBy": job.requested_by.get_username() if job.requested_by else None,
+                "foldPeriod": _fold_period(job),
+            }
             for job in jobs
         ],
     }
+
+
+def _fold_period(job) -> float | None:
+    """The period a done period fit found (or was given), for the card's "fold on this period"."""
+    if job.kind != "period" or job.status != "done" or not isinstance(job.result, dict):
+        return None
+    period = (job.result.get("params") or {}).get("period")
+    return float(period) if _finite(period) else None
 
 
 def object_not_found(request, object_id: str):

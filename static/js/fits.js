@@ -106,18 +106,31 @@
     var show = el("button", { type: "button", className: "button small ghost fit-show", "data-job-id": job.id,
       text: job.status === "failed" ? "Why" : "Show" });
     if (job.status !== "done" && job.status !== "failed") { show.disabled = true; }
+    // A done period fit: fold the light curve on its period (objects/fold.js, no login needed).
+    var period = foldPeriod(job);
+    var foldLink = period == null ? null : el("a", { href: "#lightcurve-panel", className: "button small ghost fold-on",
+      "data-fold-period": String(period), text: "Fold on this period", title: "Fold the light curve above at " + fmt(period) + " d" });
     var row = el("tr", { "data-job-id": job.id, "data-status": job.status }, [
       el("td", { className: "when", text: when(job.created) }),
       el("td", { text: KIND_NAMES[job.kind] || job.kind }),
       el("td", { className: "params", text: parametersText(job) }),
       el("td", { text: job.requestedBy || "—" }),
       el("td", {}, [statusBadge(job)]),
-      el("td", {}, [show])
+      el("td", {}, [show, foldLink])
     ]);
     if (String(job.id) === String(shown)) { row.classList.add("selected"); }
     var old = tbody.querySelector("tr[data-job-id='" + job.id + "']");
     if (old) { tbody.replaceChild(row, old); } else { tbody.insertBefore(row, tbody.firstChild); }
     card.querySelector(".fit-none").hidden = true;
+  }
+
+  /* The period of a done period fit: from its result once loaded, else as the card was given it. */
+  function foldPeriod(job) {
+    if (job.kind !== "period" || job.status !== "done") { return null; }
+    var fromResult = job.result && job.result.params && job.result.params.period;
+    var period = isNum(fromResult) ? fromResult : job.foldPeriod;
+    if (!isNum(period) && job.parameters && isNum(job.parameters.period)) { period = job.parameters.period; }
+    return isNum(period) ? period : null;
   }
 
   function remember(job) {

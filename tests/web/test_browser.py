@@ -262,3 +262,47 @@ def test_a_chosen_alert_shows_its_full_content(page):
     page.locator("#alert-panel").scroll_into_view_if_needed()
     shoot(page, "object-alert")
     assert page.errors == []
+
+
+def test_the_light_curve_folds_at_a_typed_period_without_a_login(page):
+    from objects.lightcurve import lightcurve_of_object
+
+    detections = lightcurve_of_object(object_id=OBJECT_ID)["counts"]["valid"]
+    page.goto(f"/{OBJECT_ID}")
+    page.wait_for_selector("#lightcurve-frame").content_frame().wait_for_selector(".js-plotly-plot .scatterlayer")
+    page.fill("#fold-period", "0.35")
+    page.click("#fold-button")
+    page.wait_for_selector("#lightcurve-folded .scatterlayer .point", timeout=20_000)
+    assert page.locator("#lightcurve-frame").is_hidden() and page.locator("#unfold-button").is_visible()
+    traces = page.eval_on_selector(
+        "#lightcurve-folded", "el => el.data.map(t => ({meta: t.meta, x: t.x, y: t.y}))"
+    )
+    xs = [x for trace in traces for x in trace["x"]]
+    assert xs and all(0 <= x <= 2 for x in xs)
+    # Each detection once in the first cycle (the second repeats it, faintly, for reading).
+    folded = [trace for trace in traces if trace["meta"] == "folded"]
+    assert sum(len(trace["x"]) for trace in folded) == detections
+    assert all(0 <= x < 1 for trace in folded for x in trace["x"])
+    low, high = page.eval_on_selector("#lightcurve-folded", "el => el._fullLayout.yaxis.range")
+    assert low > high  # magnitudes: brighter up
+    assert "folded" in page.locator(".fold-status").inner_text()
+    shoot(page, "object-folded")
+
+    page.click("#unfold-button")
+    assert page.locator("#lightcurve-folded").is_hidden() and page.locator("#lightcurve-frame").is_visible()
+    frame = page.wait_for_selector("#lightcurve-frame").content_frame()
+    dates = frame.eval_on_selector(".js-plotly-plot", "el => el.data.flatMap(t => t.x || [])")
+    assert dates and all(x > 1.7e12 for x in dates)  # ms since 1970 on a date axis, again
+    assert not page.errors
+
+    # A kept period fit: its row offers to fold on its period, which fills the input and folds.
+    from fits.models import FitJob
+
+    FitJob.objects.create(object_id=OBJECT_ID, kind="period", parameters={"period_min": 0.1}, params_hash="c" * 64,
+                          status="done", result={"params": {"period": 0.2468}})
+    page.reload()
+    page.wait_for_selector("#fits .fold-on", timeout=20_000).click()
+    assert page.input_value("#fold-period") == "0.2468"
+    page.wait_for_selector("#lightcurve-folded .scatterlayer .point", timeout=20_000)
+    assert "0.2468" in page.eval_on_selector("#lightcurve-folded", "el => el.layout.title.text")
+    assert not page.errors

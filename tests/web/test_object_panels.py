@@ -245,3 +245,29 @@ def test_an_asteroids_object_links_to_all_its_alerts(client, asteroid_store, db)
     assert solar.search(page).groups() == ("/search?q=8467", "(8467) Benoitcarry")
     not_asteroid = client.get(f"/{OBJECT_ID}").content.decode()
     assert 'id="solar-system"' not in not_asteroid
+
+
+# -- folding on the page --------------------------------------------------------------------------
+def test_the_detections_for_folding_are_a_page_url(client, portal_store):
+    from objects.lightcurve import lightcurve_of_object
+
+    response = client.get(f"/objects/{OBJECT_ID}/lightcurve.json")
+    assert response.status_code == 200
+    data = response.json()
+    assert len(data["jd"]) == len(data["mag"]) == len(data["band"]) == lightcurve_of_object(object_id=OBJECT_ID)[
+        "counts"
+    ]["valid"]
+    assert set(data["band"]) <= {"g", "r", "i"} and all(m is not None for m in data["mag"])
+    assert client.get("/objects/ZTF99zzzzzzz/lightcurve.json").status_code == 404
+
+
+def test_a_kept_period_fit_offers_its_period_to_fold_on(client, portal_store, db):
+    from fits.models import FitJob
+
+    FitJob.objects.create(object_id=OBJECT_ID, kind="period", parameters={"period_min": 0.1}, params_hash="a" * 64,
+                          status="done", result={"params": {"period": 0.4321}})
+    FitJob.objects.create(object_id=OBJECT_ID, kind="period", parameters={"period_min": 0.2}, params_hash="b" * 64)
+    body = client.get(f"/objects/{OBJECT_ID}/panels/fits").content.decode()
+    assert '"foldPeriod": 0.4321' in body and '"foldPeriod": null' in body
+    page = client.get(f"/{OBJECT_ID}").content.decode()
+    assert 'id="fold-period"' in page and f'data-src="/objects/{OBJECT_ID}/lightcurve.json"' in page
