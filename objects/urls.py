@@ -24,6 +24,7 @@ urlpatterns = [
     path("<str:object_id>", views.object_page, name="page"),
     path("<str:object_id>/cutout.png", views.cutout_image, name="cutout"),
     path("<str:object_id>/lightcurve.json", views.lightcurve_detections, name="lightcurve_detections"),
+    path("<str:object_id>/panels/solar-system", views.solar_system_panel, name="solar_system_panel"),
     path("<str:object_id>/panels/alerts", views.alerts_panel, name="alerts_panel"),
     path("<str:object_id>/panels/alert", views.alert_panel, name="alert_panel"),
     path("<str:object_id>/panels/details", views.details_panel, name="details_panel"),

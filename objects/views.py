@@ -197,17 +197,33 @@ def cutout_image(request, object_id: str):
     return response
 
 
-def solar_system_object(ssnamenr: str) -> dict[str, str] | None:
-    """The asteroid an object's alerts are of (``i:ssnamenr``): its number or designation, its
-    name when the loaded MPC list knows it, and the search of all its alerts. None for no asteroid."""
+def solar_system_object(ssnamenr: str, *, with_name: bool = False) -> dict[str, str] | None:
+    """The asteroid an object's alerts are of (``i:ssnamenr``): its number or designation, the
+    search of all its alerts and, ``with_name``, its name when the loaded MPC list knows it (a
+    query of the user database, which the page leaves to its ``solar_system_panel``). None for no
+    asteroid."""
     if not ssnamenr:
         return None
-    name = asteroid_names([ssnamenr]).get(int(ssnamenr)) if ssnamenr.isdigit() else None
+    name = asteroid_names([ssnamenr]).get(int(ssnamenr)) if with_name and ssnamenr.isdigit() else None
     return {
         "ssnamenr": ssnamenr,
         "name": name or "",
         "search_url": reverse("search:search") + "?" + urlencode({"q": ssnamenr}),
     }
+
+
+@require_GET
+def solar_system_panel(request, object_id: str):
+    """The summary's Solar System line with the asteroid's name (HTML fragment): the page shows
+    the number at once and asks the name table only here, so that it queries no database."""
+    try:
+        summary = object_summary(object_id=object_id)
+    except StoreError as exc:
+        return render(request, "objects/panel_error.html", {"error": str(exc)}, status=503)
+    solar = solar_system_object(_blank_none((summary or {}).get("i:ssnamenr")), with_name=True)
+    if solar is None:
+        raise Http404(f"{object_id} is no Solar System object")
+    return render(request, "objects/panel_solar_system.html", {"solar_system": solar})
 
 
 @require_GET

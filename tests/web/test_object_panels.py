@@ -228,23 +228,27 @@ def asteroid_store(ingested_store_settings):  # noqa: F811 -- the shared fixture
 
 
 @pytest.mark.parametrize("ingested_store_settings", ["embedded"], indirect=True)
-def test_an_asteroids_object_links_to_all_its_alerts(client, asteroid_store, db):
-    solar = re.compile(r'<dt>Solar System object</dt>\s*<dd id="solar-system"><a href="([^"]+)"[^>]*>([^<]+)</a>')
-    page = client.get(f"/{ASTEROID_OBJECT}").content.decode()
-    href, text = solar.search(page).groups()
-    assert href == "/search?q=8467" and text == "8467"  # no names loaded: the number alone
-    results = client.get(href.replace("&amp;", "&"))
+def test_an_asteroids_object_links_to_all_its_alerts(client, asteroid_store, db, django_assert_num_queries):
+    link = re.compile(r'<a class="sso-link" href="([^"]+)"[^>]*>([^<]+)</a>')
+    with django_assert_num_queries(0):  # the page itself asks the user database nothing
+        page = client.get(f"/{ASTEROID_OBJECT}").content.decode()
+    line = page.split("<dt>Solar System object</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f'data-panel-src="/objects/{ASTEROID_OBJECT}/panels/solar-system"' in line
+    assert link.search(line).groups() == ("/search?q=8467", "8467")
+    results = client.get("/search?q=8467")
     assert results.status_code == 200
-    rows = results.context["page"].object_list
-    assert len({row["objectId"] for row in rows}) > 1 and ASTEROID_OBJECT in {row["objectId"] for row in rows}
+    objects = {row["objectId"] for row in results.context["page"].object_list}
+    assert len(objects) > 1 and ASTEROID_OBJECT in objects  # every alert of the asteroid
 
+    panel = f"/objects/{ASTEROID_OBJECT}/panels/solar-system"
+    assert link.search(client.get(panel).content.decode()).groups() == ("/search?q=8467", "8467")
     from search.models import AsteroidName, asteroid_name_key
 
     AsteroidName.objects.create(number=8467, name="Benoitcarry", key=asteroid_name_key("Benoitcarry"))
-    page = client.get(f"/{ASTEROID_OBJECT}").content.decode()
-    assert solar.search(page).groups() == ("/search?q=8467", "(8467) Benoitcarry")
-    not_asteroid = client.get(f"/{OBJECT_ID}").content.decode()
-    assert 'id="solar-system"' not in not_asteroid
+    assert link.search(client.get(panel).content.decode()).groups() == ("/search?q=8467", "(8467) Benoitcarry")
+
+    assert "Solar System object" not in client.get(f"/{OBJECT_ID}").content.decode()
+    assert client.get(f"/objects/{OBJECT_ID}/panels/solar-system").status_code == 404
 
 
 # -- folding on the page --------------------------------------------------------------------------
