@@ -21,6 +21,7 @@ import gc
 import glob
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -362,39 +363,57 @@ class _Chunk:
 
 
 def _ingest_files(store: Store, paths: Iterable[Path], report: IngestReport, progress=None, on_file=None) -> tuple[set[str], set[str]]:
-    """Ingest files in order, small ones by chunks. Returns the nights and objects touched."""
+    """Ingest files in order, small ones by chunks. Returns the nights and objects touched.
+
+    A chunk is written (and its objects refreshed) by a writer thread while the next files are
+    read and built: the writes wait mostly on the disk (LMDB commits) or on the HBase server,
+    with the GIL released. One chunk is written at a time, in order, so a crash leaves what
+    a run without the thread would.
+    """
     nights: set[str] = set()
     objects: set[str] = set()
     chunk = _Chunk()
+    lock = threading.Lock()  # outcomes come from both threads
 
     def done(outcome: FileOutcome) -> None:
-        report.files.append(outcome)
-        if on_file:
-            on_file(outcome)
+        with lock:
+            report.files.append(outcome)
+            if on_file:
+                on_file(outcome)
 
-    def flush() -> None:
-        nonlocal chunk
-        if chunk.files:
-            for outcome in chunk.write(store, progress):
-                done(outcome)
-        chunk = _Chunk()
+    def write(chunk: _Chunk) -> None:
+        for outcome in chunk.write(store, progress):
+            done(outcome)
 
-    seen = []
-    for path in paths:
-        seen.append(path)
-        outcome, built, other = _read_file(Path(path))
-        if built is not None:
-            chunk.add(outcome, built)
-            nights |= built.nights
-            objects |= built.objects
-            del built
-            if chunk.alerts >= CHUNK_ALERTS:
-                flush()
-            continue
-        if other is not None:
-            _write(store, *other)
-        done(outcome)
-    flush()
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-writer") as writer:
+        writing = None
+
+        def flush() -> None:
+            nonlocal chunk, writing
+            if chunk.files:
+                if writing is not None:
+                    writing.result()  # the previous chunk is written (its error raised here)
+                writing = writer.submit(write, chunk)
+            chunk = _Chunk()
+
+        seen = []
+        for path in paths:
+            seen.append(path)
+            outcome, built, other = _read_file(Path(path))
+            if built is not None:
+                chunk.add(outcome, built)
+                nights |= built.nights
+                objects |= built.objects
+                del built
+                if chunk.alerts >= CHUNK_ALERTS:
+                    flush()
+                continue
+            if other is not None:
+                _write(store, *other)
+            done(outcome)
+        flush()
+        if writing is not None:
+            writing.result()
     # Outcomes in the order of the paths, whatever was pending when.
     order = {str(Path(p)): i for i, p in enumerate(seen)}
     report.files.sort(key=lambda o: order.get(o.path, len(order)))
@@ -461,7 +480,7 @@ def _work_of(path: Path) -> int:
         if path.suffix in (".parquet", ".parq"):
             return pq.ParquetFile(path).metadata.num_rows
         return path.stat().st_size // 20_000 + 1
-    except Exception:  # unreadable: reported by the worker that reads it
+    except (OSError, ValueError):  # unreadable: reported by the worker that reads it
         return 1
 
 
