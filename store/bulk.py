@@ -9,11 +9,13 @@ erases what an earlier write said, like a put of the same rows without their Non
 The rows land exactly as ``Manager.batch().put(row)`` would write them: same keys (each codec's
 ``key_text``), same typed values, cells merged into existing rows.
 
-Why it exists: ingestion writes a few hundred thousand rows a minute, most of them rows of a
-handful of shapes (the history points of the alerts). One Python dict per row, a coercion per
-cell and a msgpack call per row cost more than reading the files. Here each column is converted
-once (numpy/Arrow), the embedded store's msgpack maps are assembled with numpy for all rows of
-one shape at a time, and HBase cells are sent over several connections at once.
+Why it exists: ingestion writes some 30 rows per alert, most of them rows of a handful of
+shapes (the history points of the alerts). One Python dict per row, a coercion per cell and a
+msgpack call per row cost many times reading the files. Here each column is converted once
+(numpy/Arrow); the embedded store's rows of one shape are assembled at once with numpy, byte for
+byte as the backend would pack them (rows of many shapes are packed by msgpack from lists);
+keys are sorted and put with one LMDB call per table and transaction; HBase cells are sent in
+large batches over several connections at once.
 
 The embedded fast path writes LMDB through the embedded backend's own environment, lock and
 row layout: the layout of each shape of row assembled here is checked against the backend's own
@@ -47,8 +49,11 @@ logger = logging.getLogger(__name__)
 # Rows of one table written per LMDB transaction, at most (bytes of encoded values): a bound on
 # the memory LMDB holds dirty and on how long another writer waits for the lock.
 TRANSACTION_BYTES = 128 << 20
-# HBase: cells per Thrift call and calls in flight (each on its own pooled connection).
+# HBase: cells and bytes per Thrift call, and calls in flight (each on its own pooled
+# connection). The Thrift server holds a whole call in memory, several times over while it
+# decodes it: 4 calls of 20k cells of cutouts (5 kB each) exhausted its 512 MB heap.
 HBASE_CELLS_PER_CALL = 20_000
+HBASE_BYTES_PER_CALL = 4 << 20
 HBASE_THREADS = 4
 
 
@@ -970,12 +975,13 @@ def _write_embedded(fmt: _EmbeddedFormat, store, tables: dict[type, _TableRows],
 def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads: int) -> None:
     calls = []
     for table, items in tables.items():
-        start, cells = 0, 0
-        for i, (_key, data) in enumerate(items):
+        start, cells, size = 0, 0, 0
+        for i, (key, data) in enumerate(items):
             cells += len(data)
-            if cells >= HBASE_CELLS_PER_CALL:
+            size += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
+            if cells >= HBASE_CELLS_PER_CALL or size >= HBASE_BYTES_PER_CALL:
                 calls.append((table, items[start:i + 1]))
-                start, cells = i + 1, 0
+                start, cells, size = i + 1, 0, 0
         if start < len(items):
             calls.append((table, items[start:]))
 
