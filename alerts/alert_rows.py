@@ -56,35 +56,48 @@ _CLASSIFICATION_CANDIDATE = ("ndethist", "drb", "classtar", "jd", "jdstarthist")
 
 
 @dataclass
+class FileCounts:
+    """What one file's alerts became (for its outcome)."""
+
+    alerts: int = 0
+    upper_limits: int = 0
+    objects: set[str] = field(default_factory=set)
+    detections: set[bytes] = field(default_factory=set)  # keys of its BadQuality candidates
+
+
+@dataclass
 class AlertRows:
-    """The rows of some alerts, by table, and what they touched."""
+    """The rows of some alerts, by table, what they touched, and counts by file."""
 
     blocks: dict[type, list[RowBlock]] = field(default_factory=dict)
     detections: list[RowBlock] = field(default_factory=list)  # BadQuality candidates
     objects: set[str] = field(default_factory=set)
     nights: set[str] = field(default_factory=set)
-    alerts: int = 0
-    upper_limits: int = 0
+    files: dict[int, FileCounts] = field(default_factory=dict)
+
+    @property
+    def alerts(self) -> int:
+        return sum(f.alerts for f in self.files.values())
+
+    @property
+    def upper_limits(self) -> int:
+        return sum(f.upper_limits for f in self.files.values())
 
     def add(self, table: type, block: RowBlock) -> None:
         if len(block):
             self.blocks.setdefault(table, []).append(block)
 
-    def extend(self, other: AlertRows) -> None:
-        for table, blocks in other.blocks.items():
-            self.blocks.setdefault(table, []).extend(blocks)
-        self.detections.extend(other.detections)
-        self.objects |= other.objects
-        self.nights |= other.nights
-        self.alerts += other.alerts
-        self.upper_limits += other.upper_limits
 
-    def detection_keys(self) -> set[bytes]:
-        return {key for block in self.detections for key in block.row_keys()}
-
-
-def build_rows(alerts: AlertColumns) -> AlertRows:
+def build_rows(alerts: AlertColumns, files: np.ndarray | None = None) -> AlertRows:
     """The rows of every alert table for a batch of alerts (see the module's docstring).
+
+    Parameters
+    ----------
+    alerts : AlertColumns
+        The alerts (of one file, or of several small files put together).
+    files : numpy.ndarray, optional
+        The file (an int) of each alert, when they come from several: history points are
+        counted once per file, as if each file were built on its own. Default: one file, 0.
 
     Raises
     ------
@@ -95,6 +108,7 @@ def build_rows(alerts: AlertColumns) -> AlertRows:
     n = alerts.n
     if not n:
         return out
+    files = np.zeros(n, np.int64) if files is None else np.asarray(files, np.int64)
     cand, fink = alerts.candidate, alerts.fink
     jd = cand["jd"]
     if jd.null_count:
@@ -117,14 +131,21 @@ def build_rows(alerts: AlertColumns) -> AlertRows:
     })
     main = RowBlock(Alert, columns, n)
     out.add(Alert, main)
-    out.alerts = n
-    out.objects = set(pc.unique(oid).to_pylist())
+    object_ids = oid.to_pylist()
+    out.objects = set(object_ids)
+    for f, count in zip(*np.unique(files, return_counts=True)):
+        out.files[int(f)] = FileCounts(alerts=int(count))
+    if len(out.files) == 1:
+        next(iter(out.files.values())).objects = set(out.objects)
+    else:
+        for f, object_id in zip(files.tolist(), object_ids):
+            out.files[f].objects.add(object_id)
     days = np.floor(jd.to_numpy(zero_copy_only=False) - 2440587.5).astype(np.int64)
     out.nights = {_night_of_day(int(d)) for d in np.unique(days)}
 
     _cutout_rows(out, alerts)
     _index_rows(out, alerts, classes)
-    _history_rows(out, alerts, set(main.row_keys()))
+    _history_rows(out, alerts, main.row_keys(), files)
     return out
 
 
@@ -212,7 +233,7 @@ def _truthy(strings: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.greater(pc.utf8_length(strings), 0), False).to_numpy(zero_copy_only=False)
 
 
-def _history_rows(out: AlertRows, alerts: AlertColumns, alert_keys: set[bytes]) -> None:
+def _history_rows(out: AlertRows, alerts: AlertColumns, alert_keys: list[bytes], files: np.ndarray) -> None:
     history = alerts.history
     parent = np.repeat(np.arange(alerts.n), alerts.history_length)
     if not len(parent):
@@ -220,27 +241,43 @@ def _history_rows(out: AlertRows, alerts: AlertColumns, alert_keys: set[bytes]) 
     jd = history["jd"]
     timed = jd.is_valid().to_numpy(zero_copy_only=False)
     points = np.flatnonzero(timed)
-    parent = pa.array(parent[points])
-    # Each (objectId, jd) once, the first time; none where an alert of the batch is.
-    keys = RowBlock(UpperLimit, {"i:objectId": alerts.object_id.take(parent), "i:jd": jd.take(pa.array(points))}).row_keys()
+    parent = parent[points]
+    keys = RowBlock(UpperLimit, {
+        "i:objectId": alerts.object_id.take(pa.array(parent)),
+        "i:jd": jd.take(pa.array(points)),
+    }).row_keys()
+    # Each (objectId, jd) once per file, the first time; none where an alert of the file is.
+    point_files = files[parent]
+    several = len(out.files) > 1
+    if several:
+        suffixes = [b"|%d" % f for f in range(int(files.max()) + 1)]
+        seen = {k + suffixes[f] for k, f in zip(alert_keys, files.tolist())}
+        tagged = [k + suffixes[f] for k, f in zip(keys, point_files.tolist())]
+    else:
+        seen, tagged = set(alert_keys), keys
     first: dict[bytes, int] = {}
-    for i, key in enumerate(keys):
-        if key not in first and key not in alert_keys:
+    for i, key in enumerate(tagged):
+        if key not in first and key not in seen:
             first[key] = i
     keep = np.fromiter(first.values(), np.int64, len(first))
     detected = history["magpsf"].is_valid().to_numpy(zero_copy_only=False)[points[keep]]
+    taken_parent = pa.array(parent)
 
     def block(table, chosen: np.ndarray) -> RowBlock:
         taken = pa.array(points[chosen])
         columns = {f"i:{name}": history[name].take(taken) for name in PRV_CANDIDATE_FIELDS}
-        columns["i:objectId"] = alerts.object_id.take(parent.take(pa.array(chosen)))
+        columns["i:objectId"] = alerts.object_id.take(taken_parent.take(pa.array(chosen)))
         return RowBlock(table, columns, len(chosen), keys=[keys[i] for i in chosen.tolist()])
 
-    limits = block(UpperLimit, keep[~detected])
-    out.add(UpperLimit, limits)
-    out.upper_limits = len(limits)
-    if detected.any():
-        out.detections.append(block(BadQuality, keep[detected]))
+    limits = keep[~detected]
+    out.add(UpperLimit, block(UpperLimit, limits))
+    for f, count in zip(*np.unique(point_files[limits], return_counts=True)):
+        out.files[int(f)].upper_limits = int(count)
+    found = keep[detected]
+    if len(found):
+        out.detections.append(block(BadQuality, found))
+        for f, i in zip(point_files[found].tolist(), found.tolist()):
+            out.files[f].detections.add(keys[i])
 
 
 # -- values derived at ingest -----------------------------------------------------------------------

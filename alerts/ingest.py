@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from store import Store, get_store
@@ -38,7 +39,9 @@ from store.bulk import RowBlock, write_blocks
 from .alert_rows import AlertRows, build_rows
 from .readers import (
     ALERT_KINDS,
+    AlertColumns,
     UnreadableFile,
+    concat_alert_columns,
     read_alert_columns,
     read_fink_fat,
     read_sso_aggregated,
@@ -283,26 +286,21 @@ def _without_gc():
             gc.enable()
 
 
-def _read_file(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | None]:
-    """Read and build one file without writing anything.
+def _read_file(path: Path) -> tuple[FileOutcome, list[AlertColumns] | None, tuple | None]:
+    """Read one file whole (so a damaged file is found before anything of it is written).
 
-    Returns its outcome (with an error for an unreadable file), its alert rows (alert files) and
+    Returns its outcome (with an error for an unreadable file), its alerts (alert files) and
     its other rows as (table, rows) (Fink's SSO files); None where it has none.
     """
     with _without_gc():
         return _read_file_now(path)
 
 
-def _read_file_now(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | None]:
+def _read_file_now(path: Path) -> tuple[FileOutcome, list[AlertColumns] | None, tuple | None]:
     try:
         kind = sniff(path)
         if kind in ALERT_KINDS:
-            # The whole file is read (and so checked) before any of it is built or written.
             batches = list(read_alert_columns(path))
-            built = AlertRows()
-            for batch in batches:
-                built.extend(build_rows(batch))
-            del batches
         elif kind == "sso-aggregated":
             other = (SsoLightcurve, _sso_aggregated_rows(path))
         elif kind in ("fink-fat-orbits", "fink-fat-trajectories"):
@@ -313,10 +311,8 @@ def _read_file_now(path: Path) -> tuple[FileOutcome, AlertRows | None, tuple | N
         return FileOutcome(str(path), "unreadable", error=f"invalid content: {exc}"), None, None
     outcome = FileOutcome(str(path), kind)
     if kind in ALERT_KINDS:
-        outcome.alerts = built.alerts
-        outcome.upper_limits = built.upper_limits
-        outcome.objects = len(built.objects)
-        return outcome, built, None
+        outcome.alerts = sum(b.n for b in batches)
+        return outcome, batches, None
     if kind.startswith("other:"):
         return outcome, None, None
     outcome.other_rows = len(other[1])
@@ -329,37 +325,61 @@ def ingest_file(store: Store, path: Path, progress: Callable[[int], None] | None
     Any reading error is reported in the outcome (nothing of that file is written); store errors
     propagate (the run cannot go on without its store).
     """
-    outcome, built, other = _read_file(Path(path))
-    if built is not None:
-        outcome.objects, outcome.bad_quality = write_alert_rows(store, built, progress)
-        return outcome, built.nights
+    outcome, batches, other = _read_file(Path(path))
+    if batches is not None:
+        chunk = _Chunk()
+        chunk.add(outcome, batches)
+        chunk.build()
+        chunk.write(store, progress)
+        return outcome, chunk.built.nights
     if other is not None:
         _write(store, *other)
     return outcome, set()
 
 
 class _Chunk:
-    """Alert rows of several small files, written together (each file was read whole first)."""
+    """The alerts of several small files, built and written together (each file was read whole
+    first); history points still count once per file, as if each file were built alone."""
 
     def __init__(self) -> None:
-        self.built = AlertRows()
-        self.files: list[tuple[FileOutcome, set[bytes]]] = []
+        self.batches: list[AlertColumns] = []
+        self.file_of_batch: list[int] = []
+        self.outcomes: list[FileOutcome] = []
         self.alerts = 0
+        self.built = AlertRows()
 
-    def add(self, outcome: FileOutcome, built: AlertRows) -> None:
-        self.built.extend(built)
-        self.files.append((outcome, built.detection_keys()))
+    def add(self, outcome: FileOutcome, batches: list[AlertColumns]) -> None:
+        self.batches += batches
+        self.file_of_batch += [len(self.outcomes)] * len(batches)
+        self.outcomes.append(outcome)
         self.alerts += outcome.alerts
+
+    def build(self) -> AlertRows:
+        """The rows of all the chunk's alerts; each file's outcome gets its counts."""
+        alerts = concat_alert_columns(self.batches) if self.batches else None
+        if alerts is not None and alerts.n:
+            files = np.repeat(self.file_of_batch, [b.n for b in self.batches])
+            self.built = build_rows(alerts, files)
+        self.batches = []
+        for i, outcome in enumerate(self.outcomes):
+            counts = self.built.files.get(i)
+            if counts is not None:
+                outcome.upper_limits = counts.upper_limits
+                outcome.objects = len(counts.objects)
+        return self.built
 
     def write(self, store: Store, progress) -> list[FileOutcome]:
         """Write every row, refresh the objects; each file's outcome gets its bad-quality count."""
-        write_blocks(store, self.built.blocks)
+        built = self.built
+        write_blocks(store, built.blocks)
         if progress:
             progress(self.alerts)
-        bad = _refresh_objects(store, self.built.objects, self.built.detections)
-        for outcome, detected in self.files:
-            outcome.bad_quality = len(detected & bad)
-        return [outcome for outcome, _ in self.files]
+        bad = _refresh_objects(store, built.objects, built.detections)
+        for i, outcome in enumerate(self.outcomes):
+            counts = built.files.get(i)
+            if counts is not None:
+                outcome.bad_quality = len(counts.detections & bad)
+        return self.outcomes
 
 
 def _ingest_files(store: Store, paths: Iterable[Path], report: IngestReport, progress=None, on_file=None) -> tuple[set[str], set[str]]:
@@ -390,7 +410,10 @@ def _ingest_files(store: Store, paths: Iterable[Path], report: IngestReport, pro
 
         def flush() -> None:
             nonlocal chunk, writing
-            if chunk.files:
+            if chunk.outcomes:
+                built = chunk.build()
+                nights.update(built.nights)
+                objects.update(built.objects)
                 if writing is not None:
                     writing.result()  # the previous chunk is written (its error raised here)
                 writing = writer.submit(write, chunk)
@@ -399,12 +422,10 @@ def _ingest_files(store: Store, paths: Iterable[Path], report: IngestReport, pro
         seen = []
         for path in paths:
             seen.append(path)
-            outcome, built, other = _read_file(Path(path))
-            if built is not None:
-                chunk.add(outcome, built)
-                nights |= built.nights
-                objects |= built.objects
-                del built
+            outcome, batches, other = _read_file(Path(path))
+            if batches is not None:
+                chunk.add(outcome, batches)
+                del batches
                 if chunk.alerts >= CHUNK_ALERTS:
                     flush()
                 continue

@@ -50,6 +50,7 @@ __all__ = [
     "ALERT_KINDS",
     "AlertColumns",
     "UnreadableFile",
+    "concat_alert_columns",
     "read_alert_columns",
     "read_alerts",
     "read_fink_fat",
@@ -505,6 +506,55 @@ class AlertColumns:
         ]
 
 
+def concat_alert_columns(batches: list[AlertColumns]) -> AlertColumns:
+    """Several batches (of one file or of several) as one, in order.
+
+    Arrays of one field are cast to one type where files differ (float32 or float64 for a
+    float field...); a Fink field that only some batches have is null in the others.
+    """
+    if len(batches) == 1:
+        return batches[0]
+    fink_names = [name for name in FINK_FIELDS if any(name in b.fink for b in batches)]
+    fink = {}
+    for name in fink_names:
+        kind = FINK_FIELDS[name].kind
+        if kind in _ARROW_TYPES:
+            fink[name] = _concat(
+                [b.fink.get(name, pa.nulls(b.n, _ARROW_TYPES[kind])) for b in batches], kind
+            )
+        else:
+            fink[name] = [v for b in batches for v in (_pylist(b.fink[name]) if name in b.fink else [None] * b.n)]
+    fp_hists = None
+    if any(b.fp_hists is not None for b in batches):
+        fp_hists = [v for b in batches for v in (b.fp_hists if b.fp_hists is not None else [None] * b.n)]
+    return AlertColumns(
+        n=sum(b.n for b in batches),
+        object_id=_concat([b.object_id for b in batches], "str"),
+        candid=_concat([b.candid for b in batches], "int"),
+        schemavsn=_concat([b.schemavsn for b in batches], "str"),
+        publisher=_concat([b.publisher for b in batches], "str"),
+        candidate={
+            name: _concat([b.candidate[name] for b in batches], column.kind)
+            for name, column in CANDIDATE_FIELDS.items()
+        },
+        history={
+            name: _concat([b.history[name] for b in batches], column.kind)
+            for name, column in PRV_CANDIDATE_FIELDS.items()
+        },
+        history_length=np.concatenate([b.history_length for b in batches]),
+        cutouts={k: _concat([b.cutouts[k] for b in batches], "bytes") for k in _CUTOUTS},
+        fink=fink,
+        fp_hists=fp_hists,
+    )
+
+
+def _concat(arrays: list[pa.Array], kind: str) -> pa.Array:
+    types = {a.type for a in arrays}
+    if len(types) > 1:
+        arrays = [a.cast(_ARROW_TYPES[kind]) for a in arrays]
+    return pa.concat_arrays(arrays)
+
+
 def _pylist(values: pa.Array | list) -> list:
     return values.to_pylist() if isinstance(values, pa.Array) else values
 
@@ -640,7 +690,7 @@ def _columns_from_arrow(path: Path, batch: pa.RecordBatch | pa.Table) -> AlertCo
 
 
 def _checked(path: Path, columns: AlertColumns) -> AlertColumns:
-    """Refuse alerts without objectId or candid (a row key cannot be made without them)."""
+    """Refuse alerts without objectId, candid or jd (a row key cannot be made without them)."""
     missing = pc.or_(columns.object_id.is_null(), columns.candid.is_null())
     if pc.any(missing).as_py():
         i = pc.index(missing, True).as_py()
@@ -649,6 +699,10 @@ def _checked(path: Path, columns: AlertColumns) -> AlertColumns:
             f"alert without objectId or candid ({columns.object_id[i].as_py()}, "
             f"{columns.candid[i].as_py()})",
         )
+    jd = columns.candidate["jd"]
+    if jd.null_count:
+        i = pc.index(jd.is_null(), True).as_py()
+        raise UnreadableFile(path, f"alert {columns.object_id[i].as_py()} has no jd")
     return columns
 
 

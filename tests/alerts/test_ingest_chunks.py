@@ -18,7 +18,7 @@ from alerts.ingest import (
     refresh_statistics,
     write_alert_rows,
 )
-from alerts.readers import read_alert_columns
+from alerts.readers import concat_alert_columns, read_alert_columns
 from alerts.tables import ALL_TABLES, Alert, UpperLimit
 from store import Store
 
@@ -86,11 +86,7 @@ def test_workers_write_what_one_process_writes(files, tmp_path):
 
 
 def _built(paths) -> AlertRows:
-    built = AlertRows()
-    for path in paths:
-        for batch in read_alert_columns(path):
-            built.extend(build_rows(batch))
-    return built
+    return build_rows(concat_alert_columns([batch for path in paths for batch in read_alert_columns(path)]))
 
 
 def test_rows_hold_no_null_cells(data_dir):
