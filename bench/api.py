@@ -50,7 +50,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -75,7 +74,9 @@ from bench.common import (
     SERVER_WORKERS,
     Result,
     Server,
+    demo_files,
     fmt_ns,
+    hbase_reachable,
     measure_interleaved,
     percentile,
     print_table,
@@ -175,17 +176,6 @@ def generated_files(n: int) -> list[str]:
     return sorted(str(p) for p in (folder / "parquet").iterdir() if p.name.endswith(".parquet"))
 
 
-def demo_files() -> list[str]:
-    from alerts.datadir import find_data_dir
-    from alerts.ingest import expand_paths
-
-    found = find_data_dir()
-    if found is None:
-        raise SystemExit("no demo data (../shared/data or PORTAL_DATA)")
-    files, _ = expand_paths([str(found)])
-    return [str(f) for f in files]
-
-
 def fill(store, n: int) -> dict[str, Any]:
     """Ingest N generated alerts and the real demo files into ``store``; what it took."""
     from alerts.ingest import ingest_paths
@@ -244,15 +234,6 @@ def hbase_settings() -> dict[str, Any]:
         "HBASE_TABLE_PREFIX": f"benchapi{uuid.uuid4().hex[:8]}",
         "HBASE_TIMEOUT_MS": HBASE_FLOORS_TIMEOUT_MS,
     }
-
-
-def hbase_reachable() -> bool:
-    host, port = os.environ.get("HBASE_HOST", "127.0.0.1"), int(os.environ.get("HBASE_PORT", "9090"))
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def drop_hbase(settings: dict[str, Any]) -> None:

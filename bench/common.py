@@ -391,3 +391,26 @@ class Server:
         with contextlib.suppress(Exception):
             self.errors.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def hbase_reachable(host: str | None = None, port: int | None = None) -> bool:
+    """Whether an HBase Thrift server answers (``HBASE_HOST``/``HBASE_PORT``, 127.0.0.1:9090 by default)."""
+    host = host or os.environ.get("HBASE_HOST", "127.0.0.1")
+    port = port or int(os.environ.get("HBASE_PORT", "9090"))
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def demo_files() -> list[str]:
+    """Every alert file of the demo data (../shared/data or PORTAL_DATA)."""
+    from alerts.datadir import find_data_dir
+    from alerts.ingest import expand_paths
+
+    found = find_data_dir()
+    if found is None:
+        raise SystemExit("no demo data (../shared/data or PORTAL_DATA)")
+    files, _ = expand_paths([str(found)])
+    return [str(f) for f in files]

@@ -34,7 +34,6 @@ import multiprocessing
 import os
 import resource
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -50,12 +49,11 @@ import fastavro
 import pyarrow.parquet as pq
 
 from alerts.alert_rows import build_rows
-from alerts.datadir import find_data_dir
-from alerts.ingest import expand_paths, ingest_paths
+from alerts.ingest import ingest_paths
 from alerts.readers import UnreadableFile, read_alert_columns, sniff
 from alerts.tables import ALL_TABLES
 from bench import generate
-from bench.common import Result, write_results
+from bench.common import Result, demo_files, hbase_reachable, write_results
 from store import SchemaRow, Store
 
 TARGETS = {"embedded": 0.50, "hbase": 0.25}  # ingest rate / floor rate, at least
@@ -142,15 +140,6 @@ def timed_map(fn, files: list[str], workers: int) -> tuple[float, int, float]:
 
 
 # -- stores ----------------------------------------------------------------------------------------
-def hbase_reachable() -> bool:
-    host, port = os.environ.get("HBASE_HOST", "127.0.0.1"), int(os.environ.get("HBASE_PORT", "9090"))
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 class FreshStore:
     """A new, empty store with the alert tables; removed on exit."""
 
@@ -228,14 +217,6 @@ def generated_files(n: int, fmt: str, log, cutouts: bool = True) -> list[str]:
     sub = folder / fmt
     suffix = ".avro" if fmt == "avro" else ".parquet"
     return sorted(str(p) for p in sub.iterdir() if p.name.endswith(suffix))
-
-
-def demo_files() -> list[str]:
-    found = find_data_dir()
-    if found is None:
-        raise SystemExit("no demo data (../shared/data or PORTAL_DATA)")
-    files, _ = expand_paths([str(found)])
-    return [str(f) for f in files]
 
 
 def _warm_up(items: list[tuple[str, str]]) -> None:

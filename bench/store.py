@@ -33,7 +33,6 @@ import itertools
 import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -49,7 +48,13 @@ import msgpack
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.common import Result, measure_interleaved, print_table, write_results
+from bench.common import (
+    Result,
+    hbase_reachable,
+    measure_interleaved,
+    print_table,
+    write_results,
+)
 from store import Bool, Field, Float, Int, RowKey, Store, Str, Struct, Table
 
 SAMPLE = "/work/shared/data/fink-parquet/sample-124-20211122/*.parquet"
@@ -488,14 +493,6 @@ class HBaseFloor:
 
     def close(self):
         self.connection.close()
-
-
-def hbase_reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def fill(manager, plan, templates) -> float:
