@@ -15,6 +15,7 @@ from .exceptions import (
     TableMissing,
     UnknownColumn,
 )
+from .backends.base import key_after_prefix
 from .manager import Batch, Manager, Scan
 from .model import Field, Row, RowKey, Table
 
@@ -23,5 +24,5 @@ __all__ = [
     "Store", "SchemaRow", "configure", "get_store",
     "BadKey", "BadValue", "StoreBusy", "StoreError", "StoreTimeout", "StoreUnavailable",
     "TableMissing", "UnknownColumn",
-    "Batch", "Manager", "Scan", "Field", "Row", "RowKey", "Table",
+    "Batch", "Manager", "Scan", "Field", "Row", "RowKey", "Table", "key_after_prefix",
 ]

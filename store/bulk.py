@@ -976,8 +976,9 @@ def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads:
     calls = []
     for table, items in tables.items():
         start, cells, size = 0, 0, 0
+        one_cell = getattr(table, "one_cell", False)
         for i, (key, data) in enumerate(items):
-            cells += len(data)
+            cells += 1 if one_cell else len(data)
             size += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
             if cells >= HBASE_CELLS_PER_CALL or size >= HBASE_BYTES_PER_CALL:
                 calls.append((table, items[start:i + 1]))
@@ -987,14 +988,7 @@ def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads:
 
     def send(call) -> None:
         table, items = call
-
-        def put(connection) -> None:
-            with connection.table(table.name).batch(batch_size=HBASE_CELLS_PER_CALL * 2) as batch:
-                for key, data in items:
-                    if data:
-                        batch.put(key, data)
-
-        backend._call(table, put)
+        backend.write_encoded(table, [(key, data) for key, data in items if data])
 
     threads = max(1, min(threads, getattr(backend, "pool_size", 1), len(calls)))
     if threads == 1:
@@ -1039,7 +1033,7 @@ def write_blocks(
                 table: _TableRows(bs, packings[table], ids) for table, bs in blocks.items()
             }, deletes)
             return count
-    elif backend.name == "hbase" and hasattr(backend, "_call"):
+    elif backend.name == "hbase" and hasattr(backend, "write_encoded"):
         _write_hbase(backend, {
             table: [item for b in bs for item in zip(b.row_keys(), b.cells())] for table, bs in blocks.items()
         }, threads)

@@ -39,16 +39,24 @@ TABLES = (Sample, Counter)
 _ns = itertools.count()
 
 
-@pytest.fixture(scope="session", params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase)])
+ONE_CELL = "hbase, one cell per row"
+
+
+@pytest.fixture(
+    scope="session",
+    params=["embedded", pytest.param("hbase", marks=pytest.mark.hbase), pytest.param(ONE_CELL, marks=pytest.mark.hbase)],
+)
 def backend_store(request, tmp_path_factory):
-    """One store per backend for the whole session, its tables created once."""
-    if request.param == "hbase":
+    """One store per backend for the whole session, its tables created once. The third runs every
+    test with the tables declared ``one_cell`` (an HBase layout: embedded rows are one value anyway)."""
+    if request.param != "embedded":
         require_hbase()
         settings = store_settings("hbase", None, prefix=unique_prefix("c"))
     else:
         settings = store_settings("embedded", tmp_path_factory.mktemp("embedded"))
     store = Store.from_settings(settings)
     store.create(*TABLES)
+    store.one_cell_tables = request.param == ONE_CELL
     yield store
     try:
         store.drop(*TABLES, SchemaRow)
@@ -57,7 +65,10 @@ def backend_store(request, tmp_path_factory):
 
 
 @pytest.fixture
-def store(backend_store):
+def store(backend_store, monkeypatch):
+    if backend_store.one_cell_tables:
+        for table in TABLES:
+            monkeypatch.setattr(table, "one_cell", True)
     return backend_store
 
 
