@@ -49,6 +49,9 @@ class Alert(Table):
 
     name = "ztf"
     families = ("i", "d")
+    # On HBase, each alert is one cell rather than ~136 (one per column it holds): cells are
+    # HBase's unit of cost, and writing them one by one bounded ingestion at ~250 alerts/s.
+    one_cell = True
     key = RowKey("i:objectId", "i:jd")
     fields = (
         [OBJECT_ID]
@@ -81,6 +84,7 @@ class UpperLimit(Table):
 
     name = "upper_limits"
     families = ("i",)
+    one_cell = True  # 16 history points per alert: on HBase, one cell each rather than 17
     key = RowKey("i:objectId", "i:jd")
     fields = [OBJECT_ID] + _fields("i", PRV_CANDIDATE_FIELDS)
 
@@ -90,6 +94,7 @@ class BadQuality(Table):
 
     name = "bad_quality"
     families = ("i",)
+    one_cell = True  # on HBase, one cell per point rather than 55
     key = RowKey("i:objectId", "i:jd")
     fields = [OBJECT_ID] + _fields("i", PRV_CANDIDATE_FIELDS)
 
@@ -99,6 +104,7 @@ class ObjectSummary(Table):
 
     name = "objects"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("i:objectId")
     objectId = OBJECT_ID
     ra = Field("i:ra", Float(), "right ascension of the latest alert [deg]")
@@ -113,6 +119,7 @@ class ObjectSummary(Table):
 
 
 # -- index tables ------------------------------------------------------------------------------
+# Index rows are written once per alert and read whole: on HBase each is one cell (``one_cell``).
 _INDEX_COLUMNS = [
     OBJECT_ID,
     JD,
@@ -129,6 +136,7 @@ class SkyIndex(Table):
 
     name = "index_sky"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("d:pixel", "i:jd", "i:objectId", sep="|")
     fields = _INDEX_COLUMNS + [Field("d:pixel", Int(key_width=SKY_PIXEL_WIDTH), "HEALPix nested pixel")]
 
@@ -138,6 +146,7 @@ class ClassIndex(Table):
 
     name = "index_class"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("d:class", "i:jd", "i:objectId", sep="|")
     fields = _INDEX_COLUMNS + [Field("d:class", Str(), "class name the alert is listed under")]
 
@@ -147,6 +156,7 @@ class AsteroidIndex(Table):
 
     name = "index_sso"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("i:ssnamenr", "i:jd", "i:objectId", sep="|")
     fields = _INDEX_COLUMNS + [Field("i:ssnamenr", Str(), "Solar System object name (MPC)")]
 
@@ -156,6 +166,7 @@ class TrackletIndex(Table):
 
     name = "index_tracklet"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("d:tracklet", "i:objectId", "i:jd", sep="|")
     fields = _INDEX_COLUMNS + [Field("d:tracklet", Str(), "tracklet identifier")]
 
@@ -165,6 +176,7 @@ class TimeIndex(Table):
 
     name = "index_time"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("i:jd", "i:objectId", sep="|")
     fields = _INDEX_COLUMNS
 
@@ -174,6 +186,7 @@ class AnomalyIndex(Table):
 
     name = "index_anomaly"
     families = ("i", "d")
+    one_cell = True
     key = RowKey("d:anomaly_key", "i:jd", "i:objectId", sep="|")
     fields = _INDEX_COLUMNS + [
         Field("d:anomaly_key", Float(key_decimals=9, key_width=20), "anomaly_score + 1000"),
