@@ -266,6 +266,12 @@ class RowBlock:
         """Each row as HBase cells: ``{column: codec.encode(value)}`` for present cells."""
         return _hbase_cells(self)
 
+    def one_cell_rows(self) -> list[bytes]:
+        """Each row as the one cell of a ``one_cell`` HBase table: a msgpack map of its present
+        cells (column bytes to ``codec.encode(value)``), columns sorted, byte for byte as
+        ``msgpack.packb`` makes it from the sorted dict (the HBase backend's own packing)."""
+        return _one_cell_rows(self)
+
 
 # -- keys ------------------------------------------------------------------------------------------
 def _key_texts(column: _Column) -> list[str]:
@@ -807,6 +813,42 @@ def _cell_values(column: _Column) -> list:
     return values
 
 
+def _bin_header(length: int) -> bytes:
+    if length < 256:
+        return b"\xc4" + length.to_bytes(1, "big")
+    if length < 65536:
+        return b"\xc5" + length.to_bytes(2, "big")
+    return b"\xc6" + length.to_bytes(4, "big")
+
+
+_BIN8_HEADERS = [_bin_header(n) for n in range(256)]
+
+
+def _one_cell_rows(block: RowBlock) -> list[bytes]:
+    """See `RowBlock.one_cell_rows`: each present cell is ``packb(column) + packb(value)``, made
+    column by column; a row joins its present cells after the map header."""
+    columns = sorted(block.columns, key=lambda c: c.name.encode("utf-8"))
+    parts = []
+    for column in columns:
+        name = msgpack.packb(column.name.encode("utf-8"))
+        values = _cell_values(column)
+        if column.kind in ("float", "int"):  # every cell 8 bytes
+            head = name + _BIN8_HEADERS[8]
+            parts.append([None if v is None else head + v for v in values])
+        else:
+            parts.append([
+                None if v is None else name + (_BIN8_HEADERS[len(v)] if len(v) < 256 else _bin_header(len(v))) + v
+                for v in values
+            ])
+    out = []
+    for row in zip(*parts):
+        present = list(filter(None, row))
+        n = len(present)
+        head = (0x80 | n).to_bytes(1, "big") if n < 16 else b"\xde" + n.to_bytes(2, "big")
+        out.append(head + b"".join(present))
+    return out
+
+
 def _hbase_cells(block: RowBlock) -> list[dict[str, bytes]]:
     names = [c.name for c in block.columns]
     lists = [_cell_values(c) for c in block.columns]
@@ -978,8 +1020,12 @@ def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads:
         start, cells, size = 0, 0, 0
         one_cell = getattr(table, "one_cell", False)
         for i, (key, data) in enumerate(items):
-            cells += 1 if one_cell else len(data)
-            size += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
+            if one_cell:  # data: the row's one cell (bytes)
+                cells += 1
+                size += len(key) + len(data)
+            else:
+                cells += len(data)
+                size += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
             if cells >= HBASE_CELLS_PER_CALL or size >= HBASE_BYTES_PER_CALL:
                 calls.append((table, items[start:i + 1]))
                 start, cells, size = i + 1, 0, 0
@@ -988,7 +1034,10 @@ def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads:
 
     def send(call) -> None:
         table, items = call
-        backend.write_encoded(table, [(key, data) for key, data in items if data])
+        if getattr(table, "one_cell", False):
+            backend.write_one_cell(table, items)
+        else:
+            backend.write_encoded(table, [(key, data) for key, data in items if data])
 
     threads = max(1, min(threads, getattr(backend, "pool_size", 1), len(calls)))
     if threads == 1:
@@ -1033,9 +1082,14 @@ def write_blocks(
                 table: _TableRows(bs, packings[table], ids) for table, bs in blocks.items()
             }, deletes)
             return count
-    elif backend.name == "hbase" and hasattr(backend, "write_encoded"):
+    elif backend.name == "hbase" and hasattr(backend, "write_one_cell"):
         _write_hbase(backend, {
-            table: [item for b in bs for item in zip(b.row_keys(), b.cells())] for table, bs in blocks.items()
+            table: [
+                item
+                for b in bs
+                for item in zip(b.row_keys(), b.one_cell_rows() if getattr(table, "one_cell", False) else b.cells())
+            ]
+            for table, bs in blocks.items()
         }, threads)
         for table, keys in deletes.items():
             delete_keys(store, table, keys)

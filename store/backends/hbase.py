@@ -409,6 +409,41 @@ class HBaseBackend:
         Thrift call: the bulk writer's way in (rows are merged into stored ones, as ``write``)."""
         self._call(table, lambda connection: self._send(connection, table, puts, ()))
 
+    def write_one_cell(self, table, rows: Sequence[tuple[bytes, bytes]]) -> None:
+        """Put rows of a ``one_cell`` table given as their packed cell (the msgpack map of
+        ``{column bytes: cell bytes}`` that `_pack_cells` makes, see ``RowBlock.one_cell_rows``),
+        in one Thrift call, merged into the rows stored."""
+        row_column = _row_column(table)
+
+        def send(connection) -> None:
+            stored = self._stored_rows(connection, table, row_column, [key for key, _ in rows])
+            puts: dict[bytes, bytes] = {}
+            for key, blob in rows:
+                if key in puts and key not in stored:  # given twice: merged like a stored row
+                    stored[key] = _unpack_cells(puts[key])
+                old = stored.get(key)
+                if old is not None:  # merge: the stored cells, then these (later rows win)
+                    old.update(_unpack_cells(blob))
+                    blob = _pack_cells(old)
+                puts[key] = blob
+            with connection.table(table.name).batch(batch_size=len(puts) + 1) as batch:
+                for key, blob in puts.items():
+                    batch.put(key, {row_column: blob})
+
+        self._call(table, send)
+
+    def _stored_rows(self, connection, table, row_column: bytes, keys) -> dict[bytes, dict[bytes, bytes]]:
+        """The stored cells of those of ``keys`` that exist (rows written before the table was
+        one_cell are read as their cells)."""
+        keys = list(dict.fromkeys(keys))
+        stored: dict[bytes, dict[bytes, bytes]] = {}
+        handle = connection.table(table.name)
+        for low in range(0, len(keys), GET_MANY_CHUNK * 8):
+            for key, data in handle.rows(keys[low:low + GET_MANY_CHUNK * 8]):
+                blob = data.get(row_column)
+                stored[key] = _unpack_cells(blob) if blob is not None else data
+        return stored
+
     def _send(self, connection, table, puts, deletes) -> None:
         """Puts of encoded cells (None: delete the cell), then row deletes, in one batch."""
         row_column = _row_column(table)
@@ -433,13 +468,7 @@ class HBaseBackend:
     def _one_cell_rows(self, connection, table, row_column: bytes, puts, deletes):
         """Puts and deletes of a ``one_cell`` table, as whole rows: each put's cells merged into
         the row stored (or put earlier in the same call), a row left empty deleted."""
-        keys = list(dict.fromkeys(key for key, _ in puts))
-        stored: dict[bytes, dict[bytes, bytes]] = {}
-        handle = connection.table(table.name)
-        for low in range(0, len(keys), GET_MANY_CHUNK * 8):
-            for key, data in handle.rows(keys[low:low + GET_MANY_CHUNK * 8]):
-                blob = data.get(row_column)
-                stored[key] = _unpack_cells(blob) if blob is not None else data
+        stored = self._stored_rows(connection, table, row_column, [key for key, _ in puts])
         rows: dict[bytes, dict[bytes, bytes]] = {}
         for key, cells in puts:
             row = rows.get(key)

@@ -154,6 +154,15 @@ def test_hbase_cells_are_the_codecs_encoding():
         assert cells == {c: Sample.field(c).codec.encode(v) for c, v in row.items()}
 
 
+def test_one_cell_rows_are_the_backends_packing():
+    from store.backends.hbase import _pack_cells, _unpack_cells
+
+    block = RowBlock(Sample, _columns("cells", 60))
+    for cells, blob in zip(block.cells(), block.one_cell_rows()):
+        assert blob == _pack_cells({c.encode(): v for c, v in cells.items()})
+        assert _unpack_cells(blob) == {c.encode(): v for c, v in cells.items()}
+
+
 def test_take_keeps_keys_and_can_change_table():
     from alerts.tables import BadQuality, UpperLimit
 
