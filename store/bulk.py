@@ -501,7 +501,14 @@ class _Encoded:
         """The value bytes of ``rows`` (all ``width`` long)."""
         if self.values is not None:
             return self.values[rows]
-        return self.data[self.offsets[rows][:, None] + np.arange(width)]
+        if width < 64 or len(rows) * width < 4096:
+            return self.data[self.offsets[rows][:, None] + np.arange(width)]
+        # Long values (stamps, long texts): a slice each, not an index per byte.
+        out = np.empty((len(rows), width), np.uint8)
+        data = self.data
+        for j, start in enumerate(self.offsets[rows].tolist()):
+            out[j] = data[start:start + width]
+        return out
 
 
 # msgpack's int forms, as msgpack-python picks them: (prefix, how the value follows).
