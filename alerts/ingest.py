@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from store import Store, get_store, key_after_prefix
+from store import Store, get_store
 from store.bulk import RowBlock, write_blocks
 
 from .alert_rows import AlertRows, build_rows
@@ -194,79 +194,15 @@ def _refresh_objects(store: Store, object_ids: Iterable[str], detections: list[R
 
 
 _SUMMARY_INPUTS = ["i:jd", "i:ra", "i:dec", "i:candid", "i:jdstarthist", "i:ssnamenr", "d:classification"]
-# An HBase scan is three round trips to the Thrift server: overlap them (the backend's pool holds
-# 4 connections by default), and cover several objects per scan where the store allows it (see
-# `_alerts_of_run`). A local LMDB scan is a few microseconds: one per object, no threads.
-_SCAN_THREADS = {"hbase": 4}
-_MAX_OBJECTS_PER_SCAN = 256
-_ROWS_PER_OBJECT = 8  # rows read per object of a joint scan before it is cut and resumed
+_OBJECTS_PER_READ = 4000  # bounded: the alerts of these objects wait in memory
 
 
 def _alerts_of_objects(store: Store, object_ids: list[str]) -> Iterable[tuple[str, list]]:
-    """(objectId, its alerts' summary columns) for each object, in the order given (sorted)."""
+    """(objectId, its alerts' summary columns) for each object, in the order given."""
     manager = store[Alert]
-    threads = _SCAN_THREADS.get(store.name, 1)
-    if threads < 2 or len(object_ids) < 2:
-        for oid in object_ids:
-            with manager.scan((oid,), columns=_SUMMARY_INPUTS) as scan:
-                yield oid, list(scan)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        for start in range(0, len(object_ids), 4000):  # bounded: results wait in memory
-            some = object_ids[start:start + 4000]
-            step = -(-len(some) // threads)
-            runs = [some[i:i + step] for i in range(0, len(some), step)]
-            for run, found in zip(runs, pool.map(lambda run: _alerts_of_run(manager, run), runs)):
-                yield from ((oid, found[oid]) for oid in run)
-
-
-def _alerts_of_run(manager, object_ids: list[str]) -> dict[str, list]:
-    """The alerts of sorted objects, several objects per scan where no other object's rows lie
-    between them (a store filled by the same files: a first ingest, a benchmark), one scan each
-    otherwise (a large store where a night's objects are far apart).
-
-    A joint scan covers the key range of k objects with a row limit; it stops at the first row
-    of an object not asked for. Objects whose rows all came before the stop are done; the scan
-    resumes at the first other one. k starts at 2 and doubles after each clean joint scan; after
-    a stop on a foreign row, objects are scanned one by one for a while, longer each time, before
-    a joint scan of 2 is tried again (so a sparse store wastes less than a row per object)."""
-    key = manager.table.key
-    out: dict[str, list] = {}
-    i, k, wait, backoff = 0, 2, 0, 1
-    n = len(object_ids)
-    while i < n:
-        group = object_ids[i:i + (1 if wait else k)]
-        if len(group) == 1:
-            with manager.scan((group[0],), columns=_SUMMARY_INPUTS) as scan:
-                out[group[0]] = list(scan)
-            i += 1
-            wait = max(0, wait - 1)
-            continue
-        ends = [key_after_prefix(key.prefix(oid)) for oid in group]
-        wanted = dict(zip(group, range(len(group))))
-        rows: dict[str, list] = {oid: [] for oid in group}
-        limit = _ROWS_PER_OBJECT * len(group)
-        cut, foreign = None, False  # key where the scan stopped early; on another object's row?
-        with manager.scan(start=key.prefix(group[0]), stop=ends[-1], columns=_SUMMARY_INPUTS, limit=limit) as scan:
-            for count, row in enumerate(scan, 1):
-                oid = row.key.rpartition(key.sep)[0]
-                if oid not in wanted:
-                    cut, foreign = row.key.encode("utf-8"), True
-                    break
-                rows[oid].append(row)
-                if count == limit:  # maybe more rows of this object
-                    cut = row.key.encode("utf-8")
-        done = len(group) if cut is None else next((j for j, end in enumerate(ends) if end > cut), len(group))
-        for oid in group[:done]:
-            out[oid] = rows[oid]
-        if foreign:
-            k, wait, backoff = 2, backoff, min(2 * backoff, 64)
-        else:
-            k, backoff = min(2 * k, _MAX_OBJECTS_PER_SCAN), 1
-        if done == 0:
-            wait = max(wait, 1)  # no progress (a long light curve): the first object alone
-        i += done
-    return out
+    for start in range(0, len(object_ids), _OBJECTS_PER_READ):
+        some = object_ids[start:start + _OBJECTS_PER_READ]
+        yield from zip(some, manager.scan_prefixes([(oid,) for oid in some], columns=_SUMMARY_INPUTS))
 
 
 def _jd_of_night(night: str) -> float:

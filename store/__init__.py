@@ -15,7 +15,6 @@ from .exceptions import (
     TableMissing,
     UnknownColumn,
 )
-from .backends.base import key_after_prefix
 from .manager import Batch, Manager, Scan
 from .model import Field, Row, RowKey, Table
 
@@ -24,5 +23,5 @@ __all__ = [
     "Store", "SchemaRow", "configure", "get_store",
     "BadKey", "BadValue", "StoreBusy", "StoreError", "StoreTimeout", "StoreUnavailable",
     "TableMissing", "UnknownColumn",
-    "Batch", "Manager", "Scan", "Field", "Row", "RowKey", "Table", "key_after_prefix",
+    "Batch", "Manager", "Scan", "Field", "Row", "RowKey", "Table",
 ]

@@ -213,6 +213,25 @@ class Manager:
         rows = self.backend.scan(self.table, low, high, self._projection(columns), reverse, fetch)
         return Scan(rows, limit)
 
+    def scan_prefixes(self, prefixes: Iterable[Any], columns: Sequence[str] | None = None) -> list[list[Row]]:
+        """The rows under each of many key prefixes (``("ZTF21abc",)``: an object's alerts), one
+        list per prefix in the order given, each in key order.
+
+        Read together: one read transaction (embedded); on HBase, one scan covers several
+        prefixes wherever no other rows lie between them, and scans run on the connection pool
+        at once. Prefixes are given as to ``scan``; none may be a prefix of another (as
+        ``RowKey.prefix`` makes them for different values of the leading key columns).
+        """
+        raw = []
+        for prefix in prefixes:
+            if isinstance(prefix, tuple):
+                raw.append(self.table.key.prefix(*prefix))
+            else:
+                raw.append(_as_key(self.table, prefix))
+        if not raw:
+            return []
+        return self.backend.scan_prefixes(self.table, raw, self._projection(columns))
+
     # -- writes -----------------------------------------------------------------------------
     def _prepare(self, row: dict[str, Any], key: Any = None) -> tuple[bytes, dict]:
         # Rows written in bulk (ingestion) come in few shapes: the same columns with values of

@@ -49,6 +49,10 @@ class Backend(Protocol):
         """
         ...
 
+    def scan_prefixes(self, table, prefixes: Sequence[bytes], columns: Sequence[str] | None) -> list[list[Row]]:
+        """The rows under each prefix (key order), one list per prefix, in the order given."""
+        ...
+
     def write(
         self, table, puts: Sequence[tuple[bytes, Cells]], deletes: Sequence[bytes]
     ) -> None: ...

@@ -201,6 +201,24 @@ class EmbeddedBackend:
             raise self._translate(exc) from None
         return self._walk(txn, read, start, stop, reverse, limit)
 
+    def scan_prefixes(self, table, prefixes, columns) -> list[list[Row]]:
+        db = self._db(table)
+        read = self._layout.reader(table, columns)
+        found: dict[bytes, list[Row]] = {}
+        try:
+            with self._env().begin(db=db) as txn:
+                cursor = txn.cursor()
+                for prefix in sorted(set(prefixes)):  # in key order: neighbouring pages
+                    rows = found[prefix] = []
+                    if cursor.set_range(prefix):
+                        for key, data in cursor.iternext():
+                            if not key.startswith(prefix):
+                                break
+                            rows.append(read(key, data))
+        except lmdb.Error as exc:
+            raise self._translate(exc) from None
+        return [found[prefix] for prefix in prefixes]
+
     @staticmethod
     def _walk(txn, read, start, stop, reverse, limit):
         try:

@@ -19,6 +19,7 @@ import queue
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Sequence
 
 import happybase
@@ -29,7 +30,7 @@ from thriftpy2.thrift import TException
 
 from ..exceptions import StoreError, StoreTimeout, StoreUnavailable, TableMissing
 from ..model import Row
-from .base import uniform_rows
+from .base import key_after_prefix, uniform_rows
 
 # What a dropped, refused or timed-out connection raises (thriftpy2 transport errors are
 # TExceptions; socket errors are OSErrors; a half-read frame can surface as EOFError).
@@ -394,6 +395,78 @@ class HBaseBackend:
                     self._release(connection)
                 else:
                     self._discard(connection)
+
+    #: Joint scans of ``scan_prefixes``: at most this many prefixes each, and rows read per
+    #: prefix before a scan is cut and resumed.
+    JOINT_PREFIXES = 256
+    JOINT_ROWS_PER_PREFIX = 8
+
+    def scan_prefixes(self, table, prefixes, columns) -> list[list[Row]]:
+        ordered = sorted(set(prefixes))
+        threads = max(1, min(self.pool_size, len(ordered) // 8))
+        step = -(-len(ordered) // threads)
+        runs = [ordered[i:i + step] for i in range(0, len(ordered), step)]
+        found: dict[bytes, list[Row]] = {}
+        if len(runs) == 1:
+            found.update(self._rows_of_run(table, runs[0], columns))
+        else:
+            with ThreadPoolExecutor(len(runs)) as pool:
+                for part in pool.map(lambda run: self._rows_of_run(table, run, columns), runs):
+                    found.update(part)
+        return [found[prefix] for prefix in prefixes]
+
+    def _rows_of_run(self, table, prefixes: list[bytes], columns) -> dict[bytes, list[Row]]:
+        """The rows under sorted prefixes: several prefixes per scan where no other rows lie
+        between them (a store filled by the same files: a first ingest, a benchmark), one scan
+        each otherwise (a large store where a night's objects are far apart).
+
+        A joint scan covers the key range of k prefixes with a row limit, and stops at the first
+        row under none of them. Prefixes whose keys all sort before the stop are done; the next
+        scan begins at the first other one. k starts at 2 and doubles after each clean joint
+        scan; after a stop on a foreign row, prefixes are scanned one by one for a while, longer
+        each time, before a joint scan of 2 is tried again (so a sparse table costs less than a
+        row read in vain per prefix)."""
+        out: dict[bytes, list[Row]] = {}
+        i, k, wait, backoff = 0, 2, 0, 1
+        n = len(prefixes)
+        while i < n:
+            group = prefixes[i:i + (1 if wait else k)]
+            if len(group) == 1:
+                out[group[0]] = list(self._scan(table, group[0], key_after_prefix(group[0]), columns, False, None))
+                i += 1
+                wait = max(0, wait - 1)
+                continue
+            ends = [key_after_prefix(prefix) for prefix in group]
+            rows: list[list[Row]] = [[] for _ in group]
+            limit = self.JOINT_ROWS_PER_PREFIX * len(group)
+            cut, foreign, j = None, False, 0  # where the scan stopped early; on a foreign row?
+            scan = self._scan(table, group[0], ends[-1], columns, False, limit)
+            try:
+                for count, row in enumerate(scan, 1):
+                    key = row.key.encode("utf-8")
+                    while j < len(group) and ends[j] is not None and key >= ends[j]:
+                        j += 1
+                    if j == len(group) or not key.startswith(group[j]):
+                        cut, foreign = key, True
+                        break
+                    rows[j].append(row)
+                    if count == limit:  # maybe more rows under this prefix
+                        cut = key
+            finally:
+                scan.close()
+            done = len(group) if cut is None else next(
+                (j for j, end in enumerate(ends) if end is None or end > cut), len(group)
+            )
+            for prefix, found in zip(group[:done], rows[:done]):
+                out[prefix] = found
+            if foreign:
+                k, wait, backoff = 2, backoff, min(2 * backoff, 64)
+            else:
+                k, backoff = min(2 * k, self.JOINT_PREFIXES), 1
+            if done == 0:
+                wait = max(wait, 1)  # no progress (many rows under the first prefix): alone
+            i += done
+        return out
 
     # -- writes --------------------------------------------------------------------------------
     def write(self, table, puts, deletes) -> None:

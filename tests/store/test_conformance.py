@@ -394,3 +394,33 @@ def test_uniform_rows_share_their_columns_in_first_seen_order(store, ns):
     assert [dict(r) for r in projected] == [
         {"d:label": "b", "i:count": None}, {"d:label": None, "i:count": 1}, {"d:label": None, "i:count": 3}
     ]
+
+
+# --- many prefixes at once ------------------------------------------------------------------
+PREFIX_PATTERNS = {
+    "every name": lambda names: names,
+    "one name in 7": lambda names: names[::7],  # other names' rows between those asked
+    "runs between others": lambda names: [n for i, n in enumerate(names) if i % 40 < 25],
+    "alternate": lambda names: names[::2],
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(PREFIX_PATTERNS))
+def test_scan_prefixes_gives_each_prefix_exactly_its_rows(store, ns, pattern):
+    manager = store[Sample]
+    names = [f"ZTF{i:04d}abc" for i in range(300)]
+    with manager.batch() as batch:
+        for i, name in enumerate(names):
+            # 1 to 3 rows mostly, a few long runs (more rows than a joint HBase scan reads per
+            # prefix before it is cut and resumed)
+            for j in range(40 if i % 37 == 5 else 1 + i % 3):
+                batch.put(row(ns, name=name, jd=1.0 + j, **{"i:count": i}))
+    asked = PREFIX_PATTERNS[pattern](names)
+    asked = asked[::-1] + ["ZTF9999zzz", asked[0]]  # any order, one with no rows, one twice
+    got = manager.scan_prefixes([(ns, name) for name in asked], columns=["i:jd", "i:count"])
+    assert len(got) == len(asked)
+    for name, rows in zip(asked, got):
+        expected = list(manager.scan((ns, name), columns=["i:jd", "i:count"]))
+        assert [r.key for r in rows] == [r.key for r in expected], name
+        assert [dict(r) for r in rows] == [dict(r) for r in expected]
+    assert manager.scan_prefixes([]) == []
