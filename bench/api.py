@@ -525,17 +525,26 @@ class HBaseFloor:
             autoconnect=True, table_prefix=settings["HBASE_TABLE_PREFIX"], table_prefix_separator="_",
             transport="buffered", protocol="binary",
         )
+        from store.backends.hbase import _row_column
+
         self.tables = {}
         self.decoders = {}
+        self.row_columns = {}  # one_cell tables: the column holding the whole row
         for table in (Alert, UpperLimit, BadQuality, SkyIndex, ClassIndex):
             self.tables[table.name] = self.connection.table(table.name)
             self.decoders[table.name] = {c.encode(): (c, f.codec.decode) for c, f in table.fields_by_column.items()}
+            self.row_columns[table.name] = _row_column(table)
 
     def close(self) -> None:
         self.connection.close()
 
-    def _decode(self, table: str, data: dict) -> dict:
+    def _decode(self, table: str, data: dict, columns: list[bytes] | None = None) -> dict:
         dec = self.decoders[table]
+        row_column = self.row_columns[table]
+        if row_column is not None:  # one cell: unpack, keep the columns asked
+            data = msgpack.unpackb(data[row_column], raw=True)
+            if columns is not None:
+                data = {c: v for c, v in data.items() if c in columns}
         out = {}
         for raw, value in data.items():
             column, decode = dec[raw]
@@ -554,10 +563,11 @@ class HBaseFloor:
 
         scanned = 0
         columns = [c.encode() for c in _INDEX_READ]
+        ask = [self.row_columns["index_sky"]] if self.row_columns["index_sky"] else columns
         for low, high in ranges:
-            for _, data in self.tables["index_sky"].scan(row_start=low, row_stop=high, columns=columns,
+            for _, data in self.tables["index_sky"].scan(row_start=low, row_stop=high, columns=ask,
                                                           batch_size=1000):
-                self._decode("index_sky", data)
+                self._decode("index_sky", data, columns)
                 scanned += 1
         rows = [self._decode("ztf", data) for _, data in self.tables["ztf"].rows(keys)] if keys else []
         return encode(rows), scanned
@@ -567,8 +577,9 @@ class HBaseFloor:
 
         end = prefix[:-1] + b"}"
         columns = [c.encode() for c in _INDEX_READ]
-        index = [self._decode("index_class", data) for _, data in self.tables["index_class"].scan(
-            row_start=end, row_stop=prefix, reverse=True, limit=n, columns=columns, batch_size=min(n, 1000))]
+        ask = [self.row_columns["index_class"]] if self.row_columns["index_class"] else columns
+        index = [self._decode("index_class", data, columns) for _, data in self.tables["index_class"].scan(
+            row_start=end, row_stop=prefix, reverse=True, limit=n, columns=ask, batch_size=min(n, 1000))]
         keys = [alert_key(r["i:objectId"], r["i:jd"]) for r in index]
         rows = [self._decode("ztf", data) for _, data in self.tables["ztf"].rows(keys)] if keys else []
         return encode(rows)

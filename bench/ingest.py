@@ -24,6 +24,14 @@ cutouts (the disk could not hold them); ``--no-cutouts`` makes and uses smaller 
 cutouts too (``bench/data/N-nocutouts``), so that rates compare like with like. HBase is skipped
 with a message when its Thrift server is not reachable; its tables are made under a fresh
 ``benchingest<random>`` prefix and dropped.
+
+``--ceiling`` also times, after each ingest, a raw write of exactly the rows the ingest stored
+into an empty store of the same backend (read back untimed): LMDB ``putmulti`` + commit of the
+stored key/value pairs in chunks of 64 MB (embedded), happybase batch puts of the stored cells
+over 4 connections, calls of at most 20k cells or 4 MB as ingestion makes them (HBase). No
+ingestion, whatever its code, can write those rows faster: ``raw write /s`` (alerts per second
+of that write alone) against the floor says which ratio the store allows at most, and
+``of raw`` how much of that rate the ingest reaches.
 Results: ``bench/results/ingest.json`` and ``.md``.
 """
 from __future__ import annotations
@@ -179,14 +187,17 @@ class FreshStore:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def ingest(files: list[str], backend: str, workers: int) -> dict:
+def ingest(files: list[str], backend: str, workers: int, ceiling: bool = False) -> dict:
     fresh = FreshStore(backend)
+    raw = {}
     with fresh as store:
         started, cpu = time.perf_counter(), cpu_seconds()
         options = {"workers": workers} if workers > 1 else {}
         report = ingest_paths([Path(f) for f in files], store=store, **options)
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         stored = fresh.size()
+        if ceiling and not report.errors:
+            raw = raw_write_embedded(store) if backend == "embedded" else raw_write_hbase(store)
     if report.errors:
         raise SystemExit(f"ingest errors: {[(e.path, e.error) for e in report.errors][:3]}")
     return {
@@ -197,7 +208,104 @@ def ingest(files: list[str], backend: str, workers: int) -> dict:
         "bad_quality": report.total("bad_quality"),
         "objects": report.total("objects"),
         "store_bytes": stored,
+        **raw,
     }
+
+
+# -- the store's own ceiling --------------------------------------------------------------------------
+RAW_CHUNK_BYTES = 64 << 20
+
+
+def raw_write_embedded(store: Store) -> dict:
+    """Time LMDB writes of the stored key/value pairs, table by table, into a new environment."""
+    import lmdb
+
+    source = store.backend._env()  # the ingest's own environment (LMDB opens a path once per process)
+    target_dir = tempfile.mkdtemp(prefix="benchraw", dir=os.environ.get("BENCH_TMP"))
+    target = lmdb.open(target_dir, map_size=1 << 40, max_dbs=128, max_readers=1024, readahead=False)
+    seconds, rows, size = 0.0, 0, 0
+    try:
+        with source.begin() as txn:
+            names = [key for key, _ in txn.cursor()]
+        for name in names:
+            db = source.open_db(name, create=False)
+            out = target.open_db(name)
+            with source.begin(db=db) as txn:
+                cursor = txn.cursor()
+                more = cursor.first()
+                while more:
+                    chunk, chunk_bytes = [], 0
+                    while more and chunk_bytes < RAW_CHUNK_BYTES:
+                        key, value = cursor.item()
+                        chunk.append((bytes(key), bytes(value)))
+                        chunk_bytes += len(key) + len(value)
+                        more = cursor.next()
+                    started = time.perf_counter()
+                    with target.begin(write=True, db=out) as write:
+                        write.cursor().putmulti(chunk)
+                    seconds += time.perf_counter() - started
+                    rows += len(chunk)
+                    size += chunk_bytes
+    finally:
+        target.close()
+        shutil.rmtree(target_dir, ignore_errors=True)
+    return {"raw_write_seconds": seconds, "raw_rows": rows, "raw_bytes": size}
+
+
+def raw_write_hbase(store: Store) -> dict:
+    """Time happybase puts of the stored cells, over 4 connections, into new tables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import happybase
+
+    from store.bulk import HBASE_BYTES_PER_CALL, HBASE_CELLS_PER_CALL, HBASE_THREADS
+
+    backend = store.backend
+    prefix = f"benchraw{uuid.uuid4().hex[:8]}"
+
+    def connect(table_prefix):
+        return happybase.Connection(backend.host, backend.port, timeout=120000, table_prefix=table_prefix,
+                                    table_prefix_separator="_", transport="buffered", protocol="binary")
+
+    source, targets = connect(backend.table_prefix), [connect(prefix) for _ in range(HBASE_THREADS)]
+    seconds, rows, size, made = 0.0, 0, 0, []
+    try:
+        for table in ALL_TABLES:
+            targets[0].create_table(table.name, {f: dict(max_versions=1) for f in table.families})
+            made.append(table.name)
+            calls, items, cells, nbytes = [], [], 0, 0
+            for key, data in source.table(table.name).scan(batch_size=1000):
+                items.append((key, data))
+                cells += len(data)
+                nbytes += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
+                rows += 1
+                if cells >= HBASE_CELLS_PER_CALL or nbytes >= HBASE_BYTES_PER_CALL:
+                    calls.append(items)
+                    size += nbytes
+                    items, cells, nbytes = [], 0, 0
+            if items:
+                calls.append(items)
+                size += nbytes
+
+            def send(job, name=table.name):
+                i, items = job
+                with targets[i % len(targets)].table(name).batch(batch_size=len(items) * 1000) as batch:
+                    for key, data in items:
+                        batch.put(key, data)
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(len(targets)) as pool:
+                list(pool.map(send, enumerate(calls)))
+            seconds += time.perf_counter() - started
+    finally:
+        for name in made:
+            try:
+                targets[0].delete_table(name, disable=True)
+            except Exception:
+                pass
+        for connection in (source, *targets):
+            connection.close()
+    return {"raw_write_seconds": seconds, "raw_rows": rows, "raw_bytes": size}
 
 
 # -- sets -----------------------------------------------------------------------------------------
@@ -229,7 +337,7 @@ def _warm_up(items: list[tuple[str, str]]) -> None:
 
 
 def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers: int,
-            diagnostics: bool, log) -> list[dict]:
+            diagnostics: bool, log, ceiling: bool = False) -> list[dict]:
     kinds = _kinds(files)
     items = [(f, kinds[f]) for f in files]
     rows = []
@@ -244,7 +352,7 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
     for backend in backends:
         log(f"{label} {fmt} -> {backend} ...")
         load_before = os.getloadavg()
-        result = ingest(files, backend, workers)
+        result = ingest(files, backend, workers, ceiling)
         load_after = os.getloadavg()
         floor_after, _, floor_cpu_after = timed_map(_floor_of, items, workers)
         floor = min(floor_before, floor_after)
@@ -275,6 +383,11 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
             row["pylist_rate"] = decoded / extra["pylist_seconds"]
         if "readers_seconds" in extra:
             row["readers_rate"] = decoded / extra["readers_seconds"]
+        if result.get("raw_write_seconds"):
+            row["raw_rate"] = alerts / result["raw_write_seconds"]
+            log(f"  raw write of the {result['raw_rows']:,} rows stored ({result['raw_bytes'] / 1e6:,.0f} MB): "
+                f"{result['raw_write_seconds']:.2f} s = {row['raw_rate']:,.0f} alerts/s, "
+                f"{row['raw_rate'] / row['floor_rate']:.1%} of the floor")
         rows.append(row)
         log(
             f"  {alerts} alerts in {result['seconds']:.1f} s = {row['rate']:.0f}/s; floor "
@@ -287,7 +400,8 @@ def run_set(label: str, fmt: str, files: list[str], backends: list[str], workers
 # -- output ---------------------------------------------------------------------------------------
 HEADER = (
     "set", "format", "backend", "alerts", "ingest s", "ingest /s", "floor /s", "ratio", "target",
-    "ok", "CPU ratio", "load", "1 thread /s", "to_pylist /s", "readers /s", "vs first size",
+    "ok", "CPU ratio", "load", "1 thread /s", "to_pylist /s", "readers /s", "raw write /s",
+    "raw / floor", "of raw", "vs first size",
 )
 
 
@@ -308,6 +422,9 @@ def table_rows(rows: list[dict]) -> list[list[str]]:
             f"{r['one_thread_rate']:,.0f}" if "one_thread_rate" in r else "-",
             f"{r['pylist_rate']:,.0f}" if "pylist_rate" in r else "-",
             f"{r['readers_rate']:,.0f}" if "readers_rate" in r else "-",
+            f"{r['raw_rate']:,.0f}" if "raw_rate" in r else "-",
+            f"{r['raw_rate'] / r['floor_rate']:.1%}" if "raw_rate" in r else "-",
+            f"{r['rate'] / r['raw_rate']:.1%}" if "raw_rate" in r else "-",
             scale,
         ])
     return out
@@ -352,6 +469,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-cutouts", action="store_true",
                         help="sets without cutouts (bench/data/N-nocutouts; 1M sets never have them)")
     parser.add_argument("--no-diagnostics", action="store_true", help="skip to_pylist/readers rates")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also time a raw write of the rows stored (the store's own limit)")
     parser.add_argument("--output", default="ingest", help="bench/results/<name>.json")
     args = parser.parse_args(argv)
 
@@ -368,13 +487,14 @@ def main(argv=None) -> int:
     rows = []
     if args.demo:
         rows += run_set("demo", "mixed", demo_files(), backends, args.workers,
-                        not args.no_diagnostics, log)
+                        not args.no_diagnostics, log, args.ceiling)
     for fmt in formats:
         for n in sizes:
             cutouts = not args.no_cutouts and n < NO_CUTOUTS_FROM
             files = generated_files(n, fmt, log, cutouts=cutouts)
             label = f"{n:,}" + ("" if cutouts else " no cutouts")
-            for row in run_set(label, fmt, files, backends, args.workers, not args.no_diagnostics, log):
+            for row in run_set(label, fmt, files, backends, args.workers, not args.no_diagnostics, log,
+                               args.ceiling):
                 row["cutouts"] = cutouts
                 rows.append(row)
     print(format_table(rows))
@@ -392,6 +512,11 @@ def main(argv=None) -> int:
         f"sets of {NO_CUTOUTS_FROM:,}+ alerts are generated without cutouts",
         "CPU ratio: the same ratio in CPU seconds (all processes) per alert: steadier when other jobs load the machine",
         "load: 1-minute load average before and after the ingest",
+        (
+            "raw write /s: alerts/s of a raw write of exactly the rows stored into an empty store "
+            "(LMDB putmulti, or happybase puts over 4 connections); raw / floor: the ratio that "
+            "write alone would allow; of raw: ingest rate / raw write rate"
+        ),
     ]
     write_results(args.output, as_results(rows), command=command,
                   meta={"table": markdown_table(rows), "rows": rows}, notes=notes)

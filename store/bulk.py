@@ -53,6 +53,9 @@ TRANSACTION_BYTES = 128 << 20
 # connection). The Thrift server holds a whole call in memory, several times over while it
 # decodes it: 4 calls of 20k cells of cutouts (5 kB each) exhausted its 512 MB heap.
 HBASE_CELLS_PER_CALL = 20_000
+# Rows per call: a region server warns above 5,000 rows in one batch (HBASE-18023), and batches of
+# 20k one-cell rows from 8 writers at once took the standalone server's 2 GB heap.
+HBASE_ROWS_PER_CALL = 2_000
 HBASE_BYTES_PER_CALL = 4 << 20
 HBASE_THREADS = 4
 
@@ -1033,7 +1036,7 @@ def _write_hbase(backend, tables: dict[type, list[tuple[bytes, dict]]], threads:
             else:
                 cells += len(data)
                 size += len(key) + sum(map(len, data)) + sum(map(len, data.values()))
-            if cells >= HBASE_CELLS_PER_CALL or size >= HBASE_BYTES_PER_CALL:
+            if cells >= HBASE_CELLS_PER_CALL or size >= HBASE_BYTES_PER_CALL or i + 1 - start >= HBASE_ROWS_PER_CALL:
                 calls.append((table, items[start:i + 1]))
                 start, cells, size = i + 1, 0, 0
         if start < len(items):
