@@ -287,7 +287,7 @@ def _read_file_now(path: Path) -> tuple[FileOutcome, list[AlertColumns] | None, 
     try:
         kind = sniff(path)
         if kind in ALERT_KINDS:
-            batches = list(read_alert_columns(path))
+            batches = list(read_alert_columns(path, kind=kind))
         elif kind == "sso-aggregated":
             other = (SsoLightcurve, _sso_aggregated_rows(path))
         elif kind in ("fink-fat-orbits", "fink-fat-trajectories"):

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -173,8 +174,35 @@ def _read_head(path: Path, nbytes: int) -> bytes:
         return fh.read(nbytes)
 
 
-def _open_parquet(path: Path) -> pq.ParquetFile:
-    """Open a Parquet file after checking both magic numbers, or raise UnreadableFile."""
+# The file ``sniff`` opened last: reading it next (as ingestion does) does not parse its footer
+# again. (path, size, mtime) -> ParquetFile; one entry, taken by the first to ask.
+_SNIFFED_PARQUET: dict[tuple, pq.ParquetFile] = {}
+_SNIFFED_LOCK = threading.Lock()
+
+
+def _parquet_identity(path: Path) -> tuple:
+    stat = path.stat()
+    return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _open_parquet(path: Path, keep: bool = False) -> pq.ParquetFile:
+    """Open a Parquet file after checking both magic numbers, or raise UnreadableFile.
+    ``keep``: leave it for the next call on the same, unchanged file (see _SNIFFED_PARQUET)."""
+    path = Path(path)
+    identity = _parquet_identity(path)
+    with _SNIFFED_LOCK:
+        found = _SNIFFED_PARQUET.pop(identity, None)
+    if found is not None:
+        return found
+    opened = _open_parquet_now(path)
+    if keep:
+        with _SNIFFED_LOCK:
+            _SNIFFED_PARQUET.clear()
+            _SNIFFED_PARQUET[identity] = opened
+    return opened
+
+
+def _open_parquet_now(path: Path) -> pq.ParquetFile:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -192,7 +220,7 @@ def _open_parquet(path: Path) -> pq.ParquetFile:
 
 
 def _sniff_parquet(path: Path) -> str:
-    names = set(_open_parquet(path).schema_arrow.names)
+    names = set(_open_parquet(path, keep=True).schema_arrow.names)
     if {"objectId", "candidate"} <= names:
         return "alerts-parquet"
     if {"ssnamenr", "cjd", "cmagpsf"} <= names:
@@ -565,7 +593,8 @@ def _dicts(columns: dict[str, pa.Array]) -> list[dict]:
 
 
 def read_alert_columns(
-    path: str | os.PathLike, batch_size: int | None = None, *, fp_hists: bool = False
+    path: str | os.PathLike, batch_size: int | None = None, *, fp_hists: bool = False,
+    kind: str | None = None,
 ) -> Iterator[AlertColumns]:
     """Yield the alerts of one file, normalized, column by column (see `AlertColumns`).
 
@@ -582,6 +611,8 @@ def read_alert_columns(
         holds row groups).
     fp_hists : bool
         Also read the forced-photometry histories (``AlertColumns.fp_hists``).
+    kind : str, optional
+        What ``sniff`` said of the file, when the caller just asked (it is not asked again).
 
     Raises
     ------
@@ -590,7 +621,8 @@ def read_alert_columns(
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    kind = sniff(path)
+    if kind is None:
+        kind = sniff(path)
     if kind == "alerts-parquet":
         yield from _read_parquet_columns(Path(path), batch_size, fp_hists)
     elif kind == "alerts-avro":

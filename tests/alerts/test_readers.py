@@ -388,6 +388,21 @@ def test_small_batches(data_dir):
     assert [len(b) for b in read_alerts(avro, batch_size=8)] == [8, 8, 8, 7]
 
 
+def test_a_file_changed_after_sniff_is_read_as_it_is_now(data_dir, tmp_path):
+    # sniff keeps the Parquet file it opened for the read that follows; a file replaced in
+    # between must be read anew, and another file never gets the kept one.
+    files = data_files(data_dir, "fink-parquet/sample-124-20211122")
+    first, other = files[0], files[1]
+    path = tmp_path / "alerts.parquet"
+    table = pq.read_table(first)
+    pq.write_table(table, path)
+    assert sniff(path) == "alerts-parquet"
+    pq.write_table(table.slice(0, 3), path)  # rewritten: other size, other mtime
+    assert [a["candid"] for a in read_all(path)] == table.column("candid").to_pylist()[:3]
+    assert sniff(first) == "alerts-parquet"
+    assert [a["candid"] for a in read_all(other)] == pq.read_table(other).column("candid").to_pylist()
+
+
 # ---- schema declarations ---------------------------------------------------------------------
 
 
