@@ -59,7 +59,7 @@ from .tables import (
 
 INGESTABLE_SUFFIXES = (".parquet", ".avro", ".parq")
 WRITE_BATCH = 10000  # rows per store batch (summaries, statistics, Fink's SSO tables)
-CHUNK_ALERTS = 5000  # alerts of small files read before they are written together
+CHUNK_ALERTS = 1000  # alerts of small files read before they are written together
 
 
 @dataclass
