@@ -175,13 +175,12 @@ def _read_head(path: Path, nbytes: int) -> bytes:
 
 
 # The file ``sniff`` opened last: reading it next (as ingestion does) does not parse its footer
-# again. (path, size, mtime) -> ParquetFile; one entry, taken by the first to ask.
+# again. (path, inode, size, mtime) -> ParquetFile; one entry, taken by the first to ask.
 _SNIFFED_PARQUET: dict[tuple, pq.ParquetFile] = {}
 _SNIFFED_LOCK = threading.Lock()
 
 
-def _parquet_identity(path: Path) -> tuple:
-    stat = path.stat()
+def _parquet_identity(path: Path, stat: os.stat_result) -> tuple:
     return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
@@ -189,12 +188,13 @@ def _open_parquet(path: Path, keep: bool = False) -> pq.ParquetFile:
     """Open a Parquet file after checking both magic numbers, or raise UnreadableFile.
     ``keep``: leave it for the next call on the same, unchanged file (see _SNIFFED_PARQUET)."""
     path = Path(path)
-    identity = _parquet_identity(path)
+    stat = path.stat()
+    identity = _parquet_identity(path, stat)
     with _SNIFFED_LOCK:
         found = _SNIFFED_PARQUET.pop(identity, None)
     if found is not None:
         return found
-    opened = _open_parquet_now(path)
+    opened = _open_parquet_now(path, stat.st_size)
     if keep:
         with _SNIFFED_LOCK:
             _SNIFFED_PARQUET.clear()
@@ -202,8 +202,7 @@ def _open_parquet(path: Path, keep: bool = False) -> pq.ParquetFile:
     return opened
 
 
-def _open_parquet_now(path: Path) -> pq.ParquetFile:
-    size = path.stat().st_size
+def _open_parquet_now(path: Path, size: int) -> pq.ParquetFile:
     with open(path, "rb") as fh:
         head = fh.read(4)
         fh.seek(max(size - 4, 0))

@@ -50,7 +50,7 @@ from .cutout_images import (
     KERNELS,
     STRETCHES,
     is_colormap,
-    render_png,
+    render_options_png,
 )
 
 #: Object ids one ``objects`` request may name (each is one prefix scan per table).
@@ -287,14 +287,7 @@ class Cutouts(FinkView):
                 return Response([])
             if fmt == "FITS":
                 return _attachment(fits_bytes(stamp), "application/fits", f"{object_id}_{kind}.fits", found.candid)
-            png = render_png(
-                cutout_pixels(stamp),
-                stretch=params["stretch"],
-                colormap=params.get("colormap"),
-                pmin=params["pmin"],
-                pmax=params["pmax"],
-                convolution_kernel=params["convolution_kernel"],
-            )
+            png = render_options_png(cutout_pixels(stamp), params)
         except UnreadableCutout:
             return Response([])  # a damaged stamp is no stamp
         return _attachment(png, "image/png", f"{object_id}_{kind}.png", found.candid)

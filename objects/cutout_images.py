@@ -35,6 +35,19 @@ def is_colormap(name: str) -> bool:
     return name in matplotlib.colormaps
 
 
+def render_options_png(pixels: np.ndarray, options) -> bytes:
+    """`render_png` with the options of a validated ``cutouts`` request (``CutoutsParams``):
+    the API route and the page's stamp images draw alike."""
+    return render_png(
+        pixels,
+        stretch=options["stretch"],
+        colormap=options.get("colormap"),
+        pmin=options["pmin"],
+        pmax=options["pmax"],
+        convolution_kernel=options["convolution_kernel"],
+    )
+
+
 def render_png(
     pixels: np.ndarray,
     *,

@@ -42,7 +42,7 @@ from search.sso_names import asteroid_names
 from store import StoreError
 
 from .api import CutoutsParams
-from .cutout_images import render_png
+from .cutout_images import render_options_png
 from .dash_apps import APP_NAME
 from .lightcurve import BAND_NAMES, lightcurve_of_object
 
@@ -178,14 +178,7 @@ def cutout_image(request, object_id: str):
         found = cutout_of_alert(object_id=object_id, kind=options["kind"], candid=candid)
         if found is None:
             return HttpResponse(f"no {options['kind']} stamp", status=404, content_type="text/plain")
-        png = render_png(
-            cutout_pixels(found[0]),
-            stretch=options["stretch"],
-            colormap=options.get("colormap"),
-            pmin=options["pmin"],
-            pmax=options["pmax"],
-            convolution_kernel=options["convolution_kernel"],
-        )
+        png = render_options_png(cutout_pixels(found[0]), options)
     except UnreadableCutout:
         return HttpResponse("unreadable stamp", status=404, content_type="text/plain")
     except StoreError as exc:

@@ -823,15 +823,7 @@ def _cell_values(column: _Column) -> list:
     return values
 
 
-def _bin_header(length: int) -> bytes:
-    if length < 256:
-        return b"\xc4" + length.to_bytes(1, "big")
-    if length < 65536:
-        return b"\xc5" + length.to_bytes(2, "big")
-    return b"\xc6" + length.to_bytes(4, "big")
-
-
-_BIN8_HEADERS = [_bin_header(n) for n in range(256)]
+_BIN8_HEADERS = [_str_header(n, True) for n in range(256)]
 
 
 def _one_cell_rows(block: RowBlock) -> list[bytes]:
@@ -847,15 +839,13 @@ def _one_cell_rows(block: RowBlock) -> list[bytes]:
             parts.append([None if v is None else head + v for v in values])
         else:
             parts.append([
-                None if v is None else name + (_BIN8_HEADERS[len(v)] if len(v) < 256 else _bin_header(len(v))) + v
+                None if v is None else name + (_BIN8_HEADERS[len(v)] if len(v) < 256 else _str_header(len(v), True)) + v
                 for v in values
             ])
     out = []
     for row in zip(*parts):
         present = list(filter(None, row))
-        n = len(present)
-        head = (0x80 | n).to_bytes(1, "big") if n < 16 else b"\xde" + n.to_bytes(2, "big")
-        out.append(head + b"".join(present))
+        out.append(_container_header(len(present), 0x80, 0xDE) + b"".join(present))
     return out
 
 

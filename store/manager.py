@@ -199,10 +199,7 @@ class Manager:
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise BadValue(f"limit must be a non-negative int, got {limit!r}")
         if prefix is not None:
-            if isinstance(prefix, tuple):
-                low = self.table.key.prefix(*prefix)
-            else:
-                low = _as_key(self.table, prefix)
+            low = self._prefix_key(prefix)
             high = key_after_prefix(low)
         else:
             low = None if start is None else _as_key(self.table, start)
@@ -222,15 +219,16 @@ class Manager:
         at once. Prefixes are given as to ``scan``; none may be a prefix of another (as
         ``RowKey.prefix`` makes them for different values of the leading key columns).
         """
-        raw = []
-        for prefix in prefixes:
-            if isinstance(prefix, tuple):
-                raw.append(self.table.key.prefix(*prefix))
-            else:
-                raw.append(_as_key(self.table, prefix))
+        raw = [self._prefix_key(prefix) for prefix in prefixes]
         if not raw:
             return []
         return self.backend.scan_prefixes(self.table, raw, self._projection(columns))
+
+    def _prefix_key(self, prefix: Any) -> bytes:
+        """A key prefix from leading key values (a tuple) or given as a key (str, bytes)."""
+        if isinstance(prefix, tuple):
+            return self.table.key.prefix(*prefix)
+        return _as_key(self.table, prefix)
 
     # -- writes -----------------------------------------------------------------------------
     def _prepare(self, row: dict[str, Any], key: Any = None) -> tuple[bytes, dict]:

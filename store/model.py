@@ -134,9 +134,9 @@ class Table(metaclass=TableMeta):
     families: tuple[str, ...] = ()
     key: RowKey
     fields_by_column: dict[str, Field] = {}
-    #: Keep each row in one HBase cell rather than one cell per column. For tables of many small
-    #: rows always read whole (history points, index rows): HBase's cost is per cell, and a
-    #: history point of 55 columns cost 55 of them. Reads, projections and merging puts behave
+    #: Keep each row in one HBase cell rather than one cell per column: HBase's cost is per cell
+    #: (a history point of 55 columns cost 55 of them), so for tables whose rows are mostly
+    #: written and read whole (alerts, history points, index rows). Reads, projections and merging puts behave
     #: exactly as with one cell per column; the embedded store packs every row in one value anyway.
     one_cell: bool = False
 

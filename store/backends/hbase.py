@@ -489,18 +489,13 @@ class HBaseBackend:
         row_column = _row_column(table)
 
         def send(connection) -> None:
-            stored = self._stored_rows(connection, table, row_column, [key for key, _ in rows])
-            puts: dict[bytes, bytes] = {}
-            for key, blob in rows:
-                if key in puts and key not in stored:  # given twice: merged like a stored row
-                    stored[key] = _unpack_cells(puts[key])
-                old = stored.get(key)
-                if old is not None:  # merge: the stored cells, then these (later rows win)
-                    old.update(_unpack_cells(blob))
-                    blob = _pack_cells(old)
-                puts[key] = blob
-            with connection.table(table.name).batch(batch_size=len(puts) + 1) as batch:
-                for key, blob in puts.items():
+            keys = [key for key, _ in rows]
+            stored = self._stored_rows(connection, table, row_column, keys)
+            if stored or len(set(keys)) < len(keys):  # rows to merge: as cells, like any put
+                self._send(connection, table, [(key, _unpack_cells(blob)) for key, blob in rows], (), stored)
+                return
+            with connection.table(table.name).batch(batch_size=len(rows) + 1) as batch:
+                for key, blob in rows:
                     batch.put(key, {row_column: blob})
 
         self._call(table, send)
@@ -517,11 +512,12 @@ class HBaseBackend:
                 stored[key] = _unpack_cells(blob) if blob is not None else data
         return stored
 
-    def _send(self, connection, table, puts, deletes) -> None:
-        """Puts of encoded cells (None: delete the cell), then row deletes, in one batch."""
+    def _send(self, connection, table, puts, deletes, stored=None) -> None:
+        """Puts of encoded cells (None: delete the cell), then row deletes, in one batch.
+        ``stored``: a ``one_cell`` table's rows of these keys, when the caller read them."""
         row_column = _row_column(table)
         if row_column is not None:
-            puts, deletes = self._one_cell_rows(connection, table, row_column, puts, deletes)
+            puts, deletes = self._one_cell_rows(connection, table, row_column, puts, deletes, stored)
         mutations = sum(len(cells) for _, cells in puts) + len(deletes) + 1
         with connection.table(table.name).batch(batch_size=mutations) as batch:  # one Thrift call
             for key, cells in puts:
@@ -538,10 +534,11 @@ class HBaseBackend:
             for key in deletes:
                 batch.delete(key)
 
-    def _one_cell_rows(self, connection, table, row_column: bytes, puts, deletes):
+    def _one_cell_rows(self, connection, table, row_column: bytes, puts, deletes, stored=None):
         """Puts and deletes of a ``one_cell`` table, as whole rows: each put's cells merged into
         the row stored (or put earlier in the same call), a row left empty deleted."""
-        stored = self._stored_rows(connection, table, row_column, [key for key, _ in puts])
+        if stored is None:
+            stored = self._stored_rows(connection, table, row_column, [key for key, _ in puts])
         rows: dict[bytes, dict[bytes, bytes]] = {}
         for key, cells in puts:
             row = rows.get(key)
